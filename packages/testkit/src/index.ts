@@ -1,1 +1,4 @@
-export {};
+export { TestkitError, type TestkitErrorCode } from './errors.js';
+export { findPgBin, type PgBinSearch } from './find-pg-bin.js';
+export { freePort } from './free-port.js';
+export { startCluster, type Cluster, type StartClusterOptions } from './cluster.js';
