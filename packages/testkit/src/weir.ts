@@ -1,0 +1,156 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { spawnReaper, track, untrack, type Disposable } from './cleanup.js';
+import { TestkitError } from './errors.js';
+import { freePort } from './free-port.js';
+import { LogBook } from './log-book.js';
+
+export interface WeirInstance {
+  readonly host: string;
+  readonly port: number;
+  readonly configFile: string;
+  /** Every stdout and stderr line so far, in arrival order. */
+  readonly logs: string[];
+  readonly process: ChildProcess;
+  /** Rewrite the config file (if given; `${PORT}` is kept) then send SIGHUP. */
+  reload(newConfigYaml?: string): Promise<void>;
+  /** First log line at index ≥ `fromIndex` (default 0) matching `re`. */
+  waitForLog(re: RegExp, timeoutMs?: number, fromIndex?: number): Promise<string>;
+  /** Send `signal` (default SIGTERM), wait for exit (SIGKILL after 30 s), return the exit code. */
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+export interface StartWeirOptions {
+  /** YAML config; every `${PORT}` is replaced by a free port the kit picks. */
+  config: string;
+  /** Path of the weir CLI script. Default: the `weir` package's dist/cli.js. */
+  bin?: string;
+  cwd?: string;
+  /** Merged over process.env. */
+  env?: NodeJS.ProcessEnv;
+  /** How long to wait for the `listening` line. Default 20 s. */
+  timeoutMs?: number;
+}
+
+/** The weir CLI of the installed `weir` package, resolved from `cwd` then from here. */
+export function defaultWeirBin(cwd = process.cwd()): string {
+  for (const base of [cwd, __dirname]) {
+    let pkg: string;
+    try {
+      pkg = require.resolve('weir/package.json', { paths: [base] });
+    } catch {
+      continue;
+    }
+    const cli = join(dirname(pkg), 'dist', 'cli.js');
+    if (existsSync(cli)) return cli;
+    throw new TestkitError('WEIR_E_TESTKIT_WEIR_NOT_FOUND', `${cli} does not exist; build weir first (npm run build)`);
+  }
+  throw new TestkitError('WEIR_E_TESTKIT_WEIR_NOT_FOUND', 'package "weir" not found; install it or pass { bin }');
+}
+
+function configHost(yaml: string): string {
+  return /^\s+host:\s*["']?([^"'\s#]+)/m.exec(yaml)?.[1] ?? '127.0.0.1';
+}
+
+function configPort(yaml: string): number {
+  return Number(/^\s+port:\s*["']?(\d+)/m.exec(yaml)?.[1] ?? 6432);
+}
+
+class WeirProcess implements WeirInstance, Disposable {
+  readonly book = new LogBook();
+  readonly exited: Promise<number | null>;
+  private reaper: ChildProcess;
+  private stopping: Promise<number | null> | undefined;
+
+  constructor(
+    readonly process: ChildProcess,
+    readonly host: string,
+    readonly port: number,
+    readonly configFile: string,
+    private readonly port$: string,
+  ) {
+    createInterface({ input: process.stdout!, crlfDelay: Infinity }).on('line', (l) => this.book.push(l, 'stdout'));
+    createInterface({ input: process.stderr!, crlfDelay: Infinity }).on('line', (l) => this.book.push(l, 'stderr'));
+    this.exited = new Promise((resolve) => {
+      process.once('close', (code) => {
+        this.book.close(`weir exited (code ${code}, signal ${process.signalCode})`);
+        resolve(code);
+      });
+    });
+    this.reaper = spawnReaper([['kill', '-9', String(process.pid)], ['rm', '-rf', dirname(configFile)]]);
+    track(this);
+  }
+
+  get logs(): string[] {
+    return this.book.lines;
+  }
+
+  async reload(newConfigYaml?: string): Promise<void> {
+    if (newConfigYaml !== undefined) writeFileSync(this.configFile, newConfigYaml.replaceAll('${PORT}', this.port$));
+    this.process.kill('SIGHUP');
+  }
+
+  waitForLog(re: RegExp, timeoutMs = 10_000, fromIndex = 0): Promise<string> {
+    return this.book.waitFor(re, timeoutMs, fromIndex);
+  }
+
+  stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
+    this.stopping ??= (async () => {
+      if (this.process.exitCode === null && this.process.signalCode === null) this.process.kill(signal);
+      const timer = setTimeout(() => this.process.kill('SIGKILL'), 30_000);
+      const code = await this.exited;
+      clearTimeout(timer);
+      this.dispose();
+      return code;
+    })();
+    return this.stopping;
+  }
+
+  private dispose(): void {
+    untrack(this);
+    this.reaper.kill();
+    rmSync(dirname(this.configFile), { recursive: true, force: true });
+  }
+
+  disposeSync(): void {
+    this.process.kill('SIGKILL');
+    this.dispose();
+  }
+}
+
+/**
+ * Spawn `node <bin> start --config FILE` and resolve once it prints a stdout line containing
+ * `listening`. Rejects with the collected logs if it exits first or times out.
+ */
+export async function startWeir(opts: StartWeirOptions): Promise<WeirInstance> {
+  const bin = opts.bin ?? defaultWeirBin(opts.cwd);
+  const timeoutMs = opts.timeoutMs ?? 20_000;
+  for (let attempt = 1; ; attempt++) {
+    const picked = opts.config.includes('${PORT}') ? String(await freePort()) : '';
+    const yaml = opts.config.replaceAll('${PORT}', picked);
+    const dir = mkdtempSync(join(tmpdir(), 'weir-testkit-'));
+    const configFile = join(dir, 'weir.yaml');
+    writeFileSync(configFile, yaml);
+    const child = spawn(process.execPath, [bin, 'start', '--config', configFile], {
+      cwd: opts.cwd,
+      env: { ...process.env, ...opts.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const weir = new WeirProcess(child, configHost(yaml), configPort(yaml), configFile, picked);
+    try {
+      await weir.book.waitFor(/listening/, timeoutMs, 0, 'stdout');
+      return weir;
+    } catch (cause) {
+      await weir.stop('SIGKILL');
+      const logs = weir.logs.join('\n');
+      if (picked && attempt < 3 && /EADDRINUSE/.test(logs)) continue;
+      const why = cause instanceof TestkitError && cause.code === 'WEIR_E_TESTKIT_LOG_TIMEOUT'
+        ? `no "listening" line within ${timeoutMs} ms`
+        : `weir exited before listening (code ${child.exitCode}, signal ${child.signalCode})`;
+      throw new TestkitError('WEIR_E_TESTKIT_WEIR_START', `${why}; logs:\n${logs}`, { cause });
+    }
+  }
+}
