@@ -49,3 +49,16 @@ export {
 
 export * from './encode/backend.js';
 export * from './encode/frontend.js';
+
+export { md5Hash, md5Response, md5Verify, type AuthSecretLike } from './auth/md5.js';
+export { secretKind, safeEqual } from './auth/secret.js';
+export { saslprep } from './auth/saslprep.js';
+export {
+  SCRAM_SHA_256,
+  SCRAM_DEFAULT_ITERATIONS,
+  makeScramVerifier,
+  parseScramVerifier,
+  type ScramKeys,
+} from './auth/scram-common.js';
+export { ScramServer, type ScramFinalResult } from './auth/scram-server.js';
+export { ScramClient } from './auth/scram-client.js';
