@@ -48,7 +48,7 @@ describe('SCRAM-SHA-256', () => {
     const c = new ScramClient(RFC.user, { password: RFC.password }, { nonce: RFC.clientNonce, sendUser: true });
     c.clientFirst();
     c.handleServerFirst(b(RFC.serverFirst));
-    expect(() => c.verifyServerFinal(b('v=6rriTRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G5='))).toThrow(code('WEIR_E_AUTH_FAILED'));
+    expect(() => c.verifyServerFinal(b('v=7rriTRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G4='))).toThrow(code('WEIR_E_AUTH_FAILED'));
     const d = new ScramClient('u', { password: 'x' });
     const n = d.clientFirst().slice('n,,n=*,r='.length);
     d.handleServerFirst(b(`r=${n}abc,s=${RFC.salt},i=4096`));
