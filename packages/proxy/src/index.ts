@@ -1,1 +1,10 @@
-export {};
+export { Proxy, type ProxyOptions } from './proxy.js';
+export { loadProxyConfig, parseProxyConfig } from './config/load.js';
+export { proxyConfigSchema, poolSchema, userSchema, type ProxyConfig, type PoolConfig, type UserConfig, type PoolMode } from './config/schema.js';
+export { ClientSession, ADMIN_DATABASE } from './client/session.js';
+export { ServerConnection, type ServerAddress, type ServerOwner } from './server/connection.js';
+export { ServerConnector, type ServerTarget } from './server/connector.js';
+export type { ServerCredentials } from './server/credentials.js';
+export { REPORTS } from './tokens.js';
+export { PoolCounters } from './stats.js';
+export { SqlState } from './client/errors.js';

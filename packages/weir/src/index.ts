@@ -1,1 +1,2 @@
-export {};
+export { builtinPlugins } from './builtins.js';
+export { loadPlugins, loadExternal, satisfies } from './plugins.js';

@@ -1,0 +1,67 @@
+import crypto from 'node:crypto';
+import type net from 'node:net';
+import type { AuthSecret } from '@weir/kernel';
+import { WeirError } from '@weir/kernel';
+import {
+  Msg, authenticationMD5, authenticationSASL, authenticationSASLContinue, authenticationSASLFinal,
+  decodePassword, decodeSASLInitialResponse, md5Verify, ScramServer, parseScramVerifier,
+} from '@weir/protocol';
+import type { MessageReader } from './reader.js';
+
+export interface AuthOutcome {
+  /** SCRAM passthrough: the ClientKey recovered from the client's proof, with the verifier's ServerKey. */
+  scramKeys?: { clientKey: Buffer; serverKey: Buffer };
+}
+
+export class AuthFailed extends WeirError {
+  constructor(user: string, why: string) {
+    super('WEIR_E_AUTH_FAILED', `password authentication failed for user "${user}"`, { user, why });
+  }
+}
+
+async function readPassword(reader: MessageReader, user: string): Promise<{ buffer: Buffer; bodyStart: number; end: number }> {
+  const m = await reader.next(true);
+  if (m.type !== Msg.Password) throw new AuthFailed(user, `expected a password message, got type 0x${m.type.toString(16)}`);
+  return m;
+}
+
+/** Run the client-side authentication exchange for `secret`; throws AuthFailed on a wrong password. */
+export async function authenticateClient(socket: net.Socket, reader: MessageReader, user: string, secret: AuthSecret | null): Promise<AuthOutcome> {
+  if (secret === null) {
+    // Unknown user: run an md5 exchange anyway so the answer is the same as for a wrong password.
+    socket.write(authenticationMD5(crypto.randomBytes(4)));
+    await readPassword(reader, user);
+    throw new AuthFailed(user, 'unknown user');
+  }
+  if (secret.kind === 'trust') return {};
+  if (secret.kind === 'md5') {
+    const salt = crypto.randomBytes(4);
+    socket.write(authenticationMD5(salt));
+    const m = await readPassword(reader, user);
+    const response = decodePassword(m.buffer, m.bodyStart, m.end).toString('utf8').replace(/\0$/, '');
+    if (!md5Verify(secret, user, salt, response)) throw new AuthFailed(user, 'md5 response mismatch');
+    return {};
+  }
+  const server = new ScramServer(secret.kind === 'plain' ? { password: secret.password } : { verifier: secret.verifier });
+  socket.write(authenticationSASL(['SCRAM-SHA-256']));
+  const first = await readPassword(reader, user);
+  const init = decodeSASLInitialResponse(first.buffer, first.bodyStart, first.end);
+  if (init.mechanism !== 'SCRAM-SHA-256') throw new AuthFailed(user, `unsupported SASL mechanism ${init.mechanism}`);
+  socket.write(authenticationSASLContinue(server.handleClientFirst(init.data)));
+  const fin = await readPassword(reader, user);
+  const result = server.handleClientFinal(decodePassword(fin.buffer, fin.bodyStart, fin.end));
+  if (!result.ok) throw new AuthFailed(user, 'SCRAM proof mismatch');
+  socket.write(authenticationSASLFinal(result.serverFinal!));
+  if (secret.kind === 'scram-sha-256' && result.clientKey) {
+    const parsed = parseScramVerifier(secret.verifier);
+    if (parsed) return { scramKeys: { clientKey: result.clientKey, serverKey: parsed.serverKey } };
+  }
+  return {};
+}
+
+/** The stored secret for a configured password string: md5 hash, SCRAM verifier or plaintext. */
+export function secretFromPassword(password: string): AuthSecret {
+  if (/^md5[0-9a-f]{32}$/.test(password)) return { kind: 'md5', hash: password };
+  if (password.startsWith('SCRAM-SHA-256$')) return { kind: 'scram-sha-256', verifier: password };
+  return { kind: 'plain', password };
+}

@@ -1,0 +1,37 @@
+import type tls from 'node:tls';
+import type { AuthSecret, GeneralConfig, Logger, Pool } from '@weir/kernel';
+import type { ServerConnection } from '../server/connection.js';
+import type { PoolMode } from '../config/schema.js';
+import type { AuthOutcome } from './auth.js';
+import type { PoolCounters } from '../stats.js';
+import type { ClientSession } from './session.js';
+
+/** Where a client's login lands once authenticated. */
+export interface LoginTarget {
+  readonly database: string;
+  readonly user: string;
+  /** null: unknown user (answered like a wrong password). */
+  readonly secret: AuthSecret | null;
+  readonly mode: PoolMode;
+  /** The pool this login uses, found or made after authentication (passthrough keys in `outcome`). */
+  pool(outcome: AuthOutcome): Promise<Pool<ServerConnection>>;
+}
+
+/** What a client session needs from the proxy around it. */
+export interface SessionHost {
+  readonly logger: Logger;
+  general(): GeneralConfig;
+  tlsContext(): tls.SecureContext | null;
+  findLogin(database: string, user: string): Promise<LoginTarget | { sqlstate: string; message: string }>;
+  adminSecret(user: string): AuthSecret | null;
+  runAdmin(session: ClientSession, sql: string): Promise<Buffer>;
+  /** Parameters to greet a client of this pool with (from a live server connection). */
+  welcome(pool: Pool<ServerConnection>): Promise<ReadonlyMap<string, string>>;
+  counters(pool: Pool<ServerConnection>): PoolCounters;
+  register(session: ClientSession): void;
+  unregister(session: ClientSession): void;
+  cancel(pid: number, secret: number): void;
+  /** Resolves when the proxy is not paused (PAUSE / RESUME). */
+  whenRunning(): Promise<void> | null;
+  readonly shuttingDown: boolean;
+}

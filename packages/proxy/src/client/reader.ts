@@ -1,0 +1,82 @@
+import type net from 'node:net';
+import { Framer } from '@weir/protocol';
+
+export interface RawMessage {
+  type: number;
+  buffer: Buffer;
+  bodyStart: number;
+  start: number;
+  end: number;
+}
+
+/**
+ * Promise-based reading of whole messages, for the login phase and the admin console
+ * (not the forwarding path). One reader per socket; reads are sequential.
+ */
+export class MessageReader {
+  private readonly framer: Framer;
+  private waiter: { typed: boolean; resolve: (m: RawMessage) => void; reject: (e: Error) => void } | null = null;
+  private failure: Error | null = null;
+  private readonly onData = (chunk: Buffer) => {
+    try {
+      this.framer.push(chunk);
+    } catch (e) {
+      this.fail(e as Error);
+      return;
+    }
+    this.pump();
+  };
+
+  constructor(private socket: net.Socket, maxLength: number) {
+    this.framer = new Framer(maxLength);
+    socket.on('data', this.onData);
+  }
+
+  /** Switch to another socket (after a TLS upgrade). */
+  rebind(socket: net.Socket): void {
+    this.socket.off('data', this.onData);
+    this.socket = socket;
+    socket.on('data', this.onData);
+  }
+
+  fail(err: Error): void {
+    this.failure ??= err;
+    const w = this.waiter;
+    if (w) {
+      this.waiter = null;
+      w.reject(err);
+    }
+  }
+
+  next(typed: boolean): Promise<RawMessage> {
+    if (this.failure) return Promise.reject(this.failure);
+    return new Promise((resolve, reject) => {
+      this.waiter = { typed, resolve, reject };
+      this.pump();
+    });
+  }
+
+  private pump(): void {
+    const w = this.waiter;
+    if (!w) return;
+    let ok: boolean;
+    try {
+      ok = w.typed ? this.framer.next() : this.framer.nextUntyped();
+    } catch (e) {
+      this.fail(e as Error);
+      return;
+    }
+    if (!ok) return;
+    this.waiter = null;
+    const f = this.framer;
+    w.resolve({ type: f.type, buffer: f.buffer, bodyStart: f.bodyStart, start: f.start, end: f.end });
+  }
+
+  /** Stop reading and hand back any bytes received past the last message read. */
+  detach(): Buffer | null {
+    this.socket.off('data', this.onData);
+    const n = this.framer.pendingBytes();
+    if (n === 0) return null;
+    return Buffer.from(this.framer.buffer.subarray(this.framer.end, this.framer.end + n));
+  }
+}

@@ -1,0 +1,464 @@
+import crypto from 'node:crypto';
+import net from 'node:net';
+import tls from 'node:tls';
+import type { Lease, Pool } from '@weir/kernel';
+import { WeirError } from '@weir/kernel';
+import {
+  Msg, decodeStartup, decodeQuery, authenticationOk, parameterStatus, backendKeyData, readyForQuery, query,
+} from '@weir/protocol';
+import { Scanner, interestTable, NOTIFY, type ScanSink } from '../stream/scanner.js';
+import type { ServerConnection, ServerOwner } from '../server/connection.js';
+import { EXCLUDED_STARTUP_PARAMS, paramSyncQuery } from '../server/params.js';
+import { PoolCounters } from '../stats.js';
+import { sendCancel } from '../server/cancel.js';
+import { MessageReader } from './reader.js';
+import { authenticateClient, AuthFailed } from './auth.js';
+import { fatal, error, SqlState } from './errors.js';
+import type { SessionHost, LoginTarget } from './host.js';
+import type { PoolMode } from '../config/schema.js';
+
+export const ADMIN_DATABASE = 'weir';
+export const MAX_CLIENT_MESSAGE = 1 << 26;
+const MAX_STARTUP = 10_000;
+const IDLE = 73; // 'I'
+const SSL_NO = Buffer.from('N');
+const SSL_YES = Buffer.from('S');
+
+const CLIENT_INTEREST = interestTable({
+  [Msg.Query]: NOTIFY, [Msg.FunctionCall]: NOTIFY, [Msg.Sync]: NOTIFY, [Msg.Terminate]: NOTIFY,
+  [Msg.Parse]: NOTIFY, [Msg.Bind]: NOTIFY, [Msg.Describe]: NOTIFY, [Msg.Execute]: NOTIFY,
+  [Msg.Close]: NOTIFY, [Msg.Flush]: NOTIFY,
+});
+
+/** Parameters tracked per client and applied to whichever server it lands on. */
+const TRACKED = ['client_encoding', 'DateStyle', 'TimeZone', 'IntervalStyle', 'standard_conforming_strings', 'application_name'];
+
+let nextPid = 1;
+
+export type SessionState = 'login' | 'idle' | 'waiting' | 'active' | 'closed';
+
+/** One client connection: login, then the forwarding data path (transaction or session pooling). */
+export class ClientSession implements ScanSink, ServerOwner {
+  readonly pid = nextPid++ & 0x7fffffff;
+  readonly secret = crypto.randomBytes(4).readInt32BE(0);
+  readonly connectedAt = Date.now();
+  readonly remote: string;
+  user = '';
+  database = '';
+  isAdmin = false;
+  mode: PoolMode = 'transaction';
+  pool: Pool<ServerConnection> | null = null;
+  /** Parameters this client expects on its server. */
+  readonly params = new Map<string, string>();
+  server: ServerConnection | null = null;
+  private lease: Lease<ServerConnection> | null = null;
+  private counters = new PoolCounters();
+  private readonly scanner = new Scanner(CLIENT_INTEREST, this, MAX_CLIENT_MESSAGE);
+  private queue: Buffer[] = [];
+  private acquiring = false;
+  private hidden = false;      // a parameter-sync query of ours is running on the server
+  private pending = 0;         // sync points sent whose ReadyForQuery has not come back
+  private unsynced = false;    // extended-protocol messages sent since the last Sync
+  private terminateAt = -1;
+  private closed = false;
+  private waitStart = 0;
+  private pausedServer: ServerConnection | null = null;
+  private loginTimer: NodeJS.Timeout | null = null;
+
+  constructor(public socket: net.Socket, private readonly host: SessionHost) {
+    this.remote = `${socket.remoteAddress}:${socket.remotePort}`;
+    socket.setNoDelay(true);
+    socket.on('error', (e) => this.close(`client socket error: ${e.message}`));
+    socket.on('close', () => this.close('client closed the connection'));
+    host.register(this);
+    void this.login();
+  }
+
+  get state(): SessionState {
+    if (this.closed) return 'closed';
+    if (this.pool === null) return 'login';
+    if (this.server !== null) return 'active';
+    return this.acquiring ? 'waiting' : 'idle';
+  }
+
+  // ---------------------------------------------------------------- login
+
+  private async login(): Promise<void> {
+    const general = this.host.general();
+    if (general.client_login_timeout > 0) {
+      this.loginTimer = setTimeout(() => this.reject(SqlState.ProtocolViolation, 'login timeout: the client did not finish logging in'), general.client_login_timeout);
+      this.loginTimer.unref();
+    }
+    const reader = new MessageReader(this.socket, MAX_STARTUP);
+    try {
+      const params = await this.readStartup(reader);
+      if (params === null) return;
+      this.user = params.user ?? '';
+      this.database = params.database || this.user;
+      if (!this.user) return this.reject(SqlState.InvalidAuthorization, 'no PostgreSQL user name specified in startup packet');
+      if (this.host.shuttingDown) return this.reject(SqlState.CannotConnectNow, 'weir is shutting down');
+      if (this.database === ADMIN_DATABASE) return await this.adminLogin(reader);
+
+      const target = await this.host.findLogin(this.database, this.user);
+      if ('sqlstate' in target) return this.reject(target.sqlstate, target.message);
+      const outcome = await authenticateClient(this.socket, reader, this.user, target.secret);
+      if (this.closed) return;
+      this.socket.write(authenticationOk());
+      await this.enterPool(target, outcome, params, reader);
+    } catch (e) {
+      this.loginFailed(e);
+    }
+  }
+
+  private async readStartup(reader: MessageReader): Promise<Record<string, string> | null> {
+    for (;;) {
+      const m = await reader.next(false);
+      const packet = decodeStartup(m.buffer, m.start, m.end);
+      if (packet.kind === 'startup') return packet.params;
+      if (packet.kind === 'cancel') {
+        this.host.cancel(packet.pid, packet.secret);
+        this.close('cancel request handled');
+        return null;
+      }
+      if (packet.kind === 'ssl') {
+        const ctx = this.host.tlsContext();
+        if (ctx === null) {
+          this.socket.write(SSL_NO);
+          continue;
+        }
+        this.socket.write(SSL_YES);
+        const secure = new tls.TLSSocket(this.socket, { isServer: true, secureContext: ctx });
+        secure.on('error', (e) => this.close(`TLS error: ${e.message}`));
+        secure.on('close', () => this.close('client closed the connection'));
+        reader.rebind(secure);
+        this.socket = secure;
+        continue;
+      }
+      this.socket.write(SSL_NO); // GSSENCRequest: not offered
+    }
+  }
+
+  private async enterPool(target: LoginTarget, outcome: Awaited<ReturnType<typeof authenticateClient>>, startup: Record<string, string>, reader: MessageReader): Promise<void> {
+    const pool = await target.pool(outcome);
+    const welcome = await this.host.welcome(pool);
+    if (this.closed) return;
+    this.mode = target.mode;
+    this.counters = this.host.counters(pool);
+    for (const name of TRACKED) {
+      const v = welcome.get(name);
+      if (v !== undefined) this.params.set(name, v);
+    }
+    for (const [k, v] of Object.entries(startup)) if (!EXCLUDED_STARTUP_PARAMS.has(k)) this.params.set(k, v);
+    const out: Buffer[] = [];
+    for (const [k, v] of welcome) if (!this.params.has(k)) out.push(parameterStatus(k, v));
+    for (const [k, v] of this.params) out.push(parameterStatus(k, v));
+    out.push(backendKeyData(this.pid, this.secret), readyForQuery('I'));
+    this.pool = pool;
+    this.finishLogin();
+    this.socket.write(Buffer.concat(out));
+    const leftover = reader.detach();
+    this.socket.on('data', (chunk: Buffer) => this.onClientData(chunk));
+    if (this.mode === 'session') this.acquire();
+    if (leftover) this.onClientData(leftover);
+  }
+
+  private finishLogin(): void {
+    if (this.loginTimer) clearTimeout(this.loginTimer);
+    this.loginTimer = null;
+  }
+
+  private loginFailed(e: unknown): void {
+    if (this.closed) return;
+    if (e instanceof AuthFailed) {
+      this.host.logger.info({ user: this.user, database: this.database, client: this.remote, why: e.details.why }, 'client authentication failed');
+      return this.reject(SqlState.InvalidPassword, e.message);
+    }
+    const err = e as Error & { code?: string; details?: Record<string, unknown> };
+    if (err.code?.startsWith('WEIR_E_PROTO')) {
+      this.host.logger.info({ client: this.remote, code: err.code }, `bad client input: ${err.message}`);
+      return this.reject(SqlState.ProtocolViolation, `invalid startup: ${err.message}`);
+    }
+    const sqlstate = typeof err.details?.sqlstate === 'string' ? err.details.sqlstate : SqlState.ConnectionFailure;
+    this.host.logger.warn({ user: this.user, database: this.database, code: err.code }, `login failed: ${err.message}`);
+    this.reject(sqlstate, err.message);
+  }
+
+  /** Answer FATAL and close. */
+  reject(sqlstate: string, message: string): void {
+    if (this.closed) return;
+    this.socket.end(fatal(sqlstate, message));
+    this.close(message);
+  }
+
+  // ---------------------------------------------------------------- admin console
+
+  private async adminLogin(reader: MessageReader): Promise<void> {
+    this.isAdmin = true;
+    await authenticateClient(this.socket, reader, this.user, this.host.adminSecret(this.user));
+    this.finishLogin();
+    this.socket.write(Buffer.concat([
+      authenticationOk(), parameterStatus('server_version', '15.0 (weir)'), parameterStatus('client_encoding', 'UTF8'),
+      parameterStatus('server_encoding', 'UTF8'), parameterStatus('DateStyle', 'ISO, MDY'), parameterStatus('integer_datetimes', 'on'),
+      parameterStatus('standard_conforming_strings', 'on'), backendKeyData(this.pid, this.secret), readyForQuery('I'),
+    ]));
+    for (;;) {
+      const m = await reader.next(true);
+      if (m.type === Msg.Terminate) return this.close('admin client left');
+      if (m.type !== Msg.Query) {
+        if (m.type === Msg.Sync) this.socket.write(readyForQuery('I'));
+        else this.socket.write(error(SqlState.FeatureNotSupported, 'the weir admin console supports only simple queries'));
+        continue;
+      }
+      this.socket.write(await this.host.runAdmin(this, decodeQuery(m.buffer, m.bodyStart, m.end)));
+    }
+  }
+
+  // ---------------------------------------------------------------- data path: client → server
+
+  private onClientData(chunk: Buffer): void {
+    this.counters.bytesIn += chunk.length;
+    try {
+      this.scanner.scan(chunk);
+    } catch (e) {
+      this.host.logger.info({ client: this.remote, user: this.user }, `bad client message: ${(e as Error).message}`);
+      return this.reject(SqlState.ProtocolViolation, `invalid message from client: ${(e as Error).message}`);
+    }
+    let terminating = false;
+    if (this.terminateAt >= 0) {
+      chunk = chunk.subarray(0, this.terminateAt);
+      this.terminateAt = -1;
+      terminating = true;
+    }
+    if (chunk.length > 0) {
+      const server = this.server;
+      if (server !== null && !this.hidden) {
+        if (!server.write(chunk)) this.throttleClient(server);
+      } else {
+        this.queue.push(chunk);
+        if (server === null && !this.acquiring) this.acquire();
+      }
+    }
+    if (terminating) this.close('client sent Terminate');
+  }
+
+  onMessage(type: number, _b: Buffer, _s: number, _e: number, end: number): void {
+    switch (type) {
+      case Msg.Query:
+      case Msg.FunctionCall:
+        this.pending++;
+        this.counters.queries++;
+        break;
+      case Msg.Sync:
+        this.pending++;
+        this.unsynced = false;
+        this.counters.queries++;
+        break;
+      case Msg.Terminate:
+        this.terminateAt = end - 5;
+        break;
+      default:
+        this.unsynced = true;
+    }
+  }
+
+  private acquire(): void {
+    const pool = this.pool!;
+    this.acquiring = true;
+    const gate = this.host.whenRunning();
+    if (gate === null) {
+      const lease = pool.tryAcquire();
+      if (lease !== null) return this.attach(lease);
+    }
+    this.socket.pause();
+    this.waitStart = performance.now();
+    (gate ?? Promise.resolve())
+      .then(() => pool.acquire())
+      .then((lease) => {
+        this.counters.waits++;
+        this.counters.waitMicros += Math.round((performance.now() - this.waitStart) * 1000);
+        if (!this.closed) this.socket.resume();
+        this.attach(lease);
+      }, (e: Error & { code?: string }) => {
+        this.acquiring = false;
+        if (this.closed) return;
+        const sqlstate = e.code === 'WEIR_E_ACQUIRE_TIMEOUT' ? SqlState.ConnectionFailure : SqlState.CannotConnectNow;
+        this.host.logger.warn({ user: this.user, database: this.database, code: e.code }, `no server connection for client: ${e.message}`);
+        this.reject(sqlstate, e.message);
+      });
+  }
+
+  private attach(lease: Lease<ServerConnection>): void {
+    this.acquiring = false;
+    if (this.closed) {
+      lease.release();
+      return;
+    }
+    const server = lease.connection;
+    this.lease = lease;
+    this.server = server;
+    server.owner = this;
+    this.pending = 0;
+    if (server.paramsSyncedFor !== this || server.paramsSyncedVersion !== server.paramsVersion) {
+      const sql = paramSyncQuery(this.params, server.params);
+      if (sql !== null) {
+        server.lastError = null;
+        this.hidden = true;
+        server.write(query(sql));
+        return;
+      }
+      server.paramsSyncedFor = this;
+      server.paramsSyncedVersion = server.paramsVersion;
+    }
+    this.flush(server);
+  }
+
+  private flush(server: ServerConnection): void {
+    const q = this.queue;
+    if (q.length === 0) return;
+    for (let i = 0; i < q.length; i++) server.write(q[i]);
+    this.queue = [];
+  }
+
+  private readonly resumeClient = (): void => {
+    if (!this.closed) this.socket.resume();
+  };
+
+  private throttleClient(server: ServerConnection): void {
+    this.socket.pause();
+    server.socket.once('drain', this.resumeClient);
+  }
+
+  // ---------------------------------------------------------------- data path: server → client
+
+  onServerData(chunk: Buffer, readyCount: number): void {
+    const server = this.server!;
+    if (this.hidden) {
+      if (readyCount === 0) return;
+      this.hidden = false;
+      if (server.lastError !== null) {
+        const { code, message } = server.lastError;
+        this.host.logger.warn({ user: this.user, database: this.database, sqlstate: code }, `cannot apply client parameters: ${message}`);
+        this.dropServer('released-bad');
+        return this.reject(code, `cannot apply client parameters: ${message}`);
+      }
+      server.paramsSyncedFor = this;
+      server.paramsSyncedVersion = server.paramsVersion;
+      this.flush(server);
+      return;
+    }
+    this.counters.bytesOut += chunk.length;
+    if (!this.socket.write(chunk)) this.throttleServer(server);
+    if (readyCount !== 0) {
+      this.pending -= readyCount;
+      if (this.pending <= 0 && this.mode === 'transaction' && this.canRelease(server)) this.release();
+    }
+  }
+
+  private canRelease(server: ServerConnection): boolean {
+    return server.txStatus === IDLE && !this.unsynced && this.queue.length === 0 &&
+      this.scanner.atBoundary() && server.atBoundary() && !server.broken;
+  }
+
+  private readonly resumeServer = (): void => {
+    const s = this.pausedServer;
+    this.pausedServer = null;
+    if (s !== null) s.socket.resume();
+  };
+
+  private throttleServer(server: ServerConnection): void {
+    server.socket.pause();
+    this.pausedServer = server;
+    this.socket.once('drain', this.resumeServer);
+  }
+
+  /** End the lease: the server goes back to the pool. */
+  private release(): void {
+    const server = this.server!;
+    const lease = this.lease!;
+    server.owner = null;
+    if (server.paramsSyncedVersion !== server.paramsVersion) {
+      // The client changed reported parameters (SET …): remember them as its own.
+      for (const name of TRACKED) {
+        const v = server.params.get(name);
+        if (v !== undefined) this.params.set(name, v);
+      }
+      server.paramsSyncedFor = this;
+      server.paramsSyncedVersion = server.paramsVersion;
+    }
+    if (this.pausedServer === server) this.resumeServer();
+    this.server = null;
+    this.lease = null;
+    this.pending = 0;
+    this.counters.xacts++;
+    lease.release();
+  }
+
+  private dropServer(reason: string): void {
+    const lease = this.lease;
+    const server = this.server;
+    this.server = null;
+    this.lease = null;
+    this.hidden = false;
+    if (server) server.owner = null;
+    if (this.pausedServer === server) this.resumeServer();
+    if (lease) lease.destroy(reason);
+  }
+
+  onServerClosed(err: Error): void {
+    this.host.logger.warn({ user: this.user, database: this.database, client: this.remote }, err.message);
+    this.dropServer('error');
+    this.reject(SqlState.ConnectionFailure, `server connection lost: ${err.message}`);
+  }
+
+  // ---------------------------------------------------------------- end of session
+
+  /** Cancel whatever the client is running: forwarded to its current server. */
+  cancelTarget(): ServerConnection | null {
+    return this.server;
+  }
+
+  close(reason: string): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.finishLogin();
+    this.queue = [];
+    const server = this.server;
+    if (server !== null) {
+      if (this.pending <= 0 && !this.hidden && this.canRelease(server)) {
+        if (this.mode === 'session') this.resetAndRelease(server, this.lease!);
+        else this.release();
+      } else {
+        // Gone in the middle of a query: stop it on the server, then close that connection.
+        if (this.pending > 0) sendCancel(server.address.host, server.address.port, server.backendPid, server.backendSecret);
+        this.dropServer('client-gone');
+      }
+    }
+    if (!this.socket.destroyed) this.socket.destroySoon();
+    this.host.unregister(this);
+    this.host.logger.debug({ client: this.remote, user: this.user, database: this.database }, `client closed: ${reason}`);
+  }
+
+  /** Session pooling: DISCARD ALL on the server before it goes back to the pool. */
+  private resetAndRelease(server: ServerConnection, lease: Lease<ServerConnection>): void {
+    this.server = null;
+    this.lease = null;
+    server.lastError = null;
+    server.paramsSyncedFor = null;
+    server.owner = {
+      onServerData(_chunk: Buffer, readyCount: number) {
+        if (readyCount === 0) return;
+        server.owner = null;
+        if (server.lastError !== null) lease.destroy('released-bad');
+        else lease.release();
+      },
+      onServerClosed() {
+        lease.destroy('error');
+      },
+    };
+    server.write(query('DISCARD ALL'));
+  }
+}
+
+export function isWeirError(e: unknown): e is WeirError {
+  return e instanceof WeirError;
+}

@@ -1,0 +1,36 @@
+import { z } from 'zod';
+import { generalSchema } from '@weir/kernel';
+
+/** A user listed in the config: its password is an md5 hash, a SCRAM verifier or plaintext. */
+export const userSchema = z.object({
+  username: z.string().min(1),
+  password: z.string().optional(),
+  pool_size: z.number().int().positive().optional(),
+  server_username: z.string().min(1).optional(),
+  server_password: z.string().optional(),
+}).strict();
+
+export const poolModeSchema = z.enum(['transaction', 'session']);
+
+/** One entry under `pools:` — the database name clients ask for. Plugin-owned sections (auth_query) are validated by their plugin. */
+export const poolSchema = z.object({
+  server_host: z.string().min(1).default('127.0.0.1'),
+  server_port: z.number().int().min(1).max(65535).default(5432),
+  server_database: z.string().min(1).optional(),
+  pool_mode: poolModeSchema.default('transaction'),
+  pool_size: z.number().int().positive().default(20),
+  min_pool_size: z.number().int().min(0).default(0),
+  auth_type: z.enum(['auto', 'trust']).default('auto'),
+  users: z.array(userSchema).default([]),
+}).passthrough();
+
+export type UserConfig = z.infer<typeof userSchema>;
+export type PoolConfig = z.infer<typeof poolSchema>;
+export type PoolMode = z.infer<typeof poolModeSchema>;
+
+export const proxyConfigSchema = z.object({
+  general: generalSchema,
+  plugins: z.record(z.string(), z.unknown()).default({}),
+  pools: z.record(z.string(), poolSchema).default({}),
+}).strict();
+export type ProxyConfig = z.infer<typeof proxyConfigSchema>;

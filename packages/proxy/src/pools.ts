@@ -1,0 +1,81 @@
+import type { GeneralConfig, PoolOptions, PoolSpec, ResolvedUser, AuthSecret } from '@weir/kernel';
+import type { PoolConfig, UserConfig, ProxyConfig } from './config/schema.js';
+import type { ServerTarget } from './server/connector.js';
+import type { ServerCredentials } from './server/credentials.js';
+import { secretFromPassword } from './client/auth.js';
+
+/** Pool options from `general` and a size. */
+export function poolOptions(general: GeneralConfig, max: number, min = 0): PoolOptions {
+  return {
+    max,
+    min: Math.min(min, max),
+    acquireTimeoutMs: general.query_wait_timeout,
+    idleTimeoutMs: general.idle_timeout,
+    maxLifetimeMs: general.server_lifetime,
+    connectTimeoutMs: general.connect_timeout,
+  };
+}
+
+/** How a pool logs in when it reuses a client's stored secret (passthrough). */
+export function passthroughCredentials(secret: AuthSecret): ServerCredentials {
+  switch (secret.kind) {
+    case 'plain': return { kind: 'password', password: secret.password };
+    case 'md5': return { kind: 'md5', hash: secret.hash };
+    default: return { kind: 'none' }; // SCRAM: keys come from the first client login
+  }
+}
+
+function staticTarget(database: string, pool: PoolConfig, user: UserConfig): ServerTarget {
+  const explicit = user.server_password !== undefined;
+  return {
+    address: {
+      host: pool.server_host,
+      port: pool.server_port,
+      database: pool.server_database ?? database,
+      user: user.server_username ?? user.username,
+    },
+    credentials: explicit
+      ? { kind: 'password', password: user.server_password! }
+      : user.password ? passthroughCredentials(secretFromPassword(user.password)) : { kind: 'none' },
+    passthrough: !explicit && user.server_username === undefined,
+    welcome: null,
+  };
+}
+
+/** The static pools a config asks for: one per (database, listed user). */
+export function staticSpecs(config: ProxyConfig): PoolSpec[] {
+  const specs: PoolSpec[] = [];
+  for (const [database, pool] of Object.entries(config.pools)) {
+    for (const user of pool.users) {
+      specs.push({
+        key: { database, user: user.username },
+        kind: 'static',
+        options: poolOptions(config.general, user.pool_size ?? pool.pool_size, pool.min_pool_size),
+        target: { server: staticTarget(database, pool, user), mode: pool.pool_mode },
+      });
+    }
+  }
+  return specs;
+}
+
+/** The target of a pool for a user resolved by a plugin (auth_query). */
+export function resolvedTarget(pool: PoolConfig, database: string, resolved: ResolvedUser): ServerTarget {
+  const auth = resolved.pool.serverAuth;
+  const address = {
+    host: pool.server_host,
+    port: pool.server_port,
+    database: pool.server_database ?? database,
+    user: auth.mode === 'credentials' ? auth.user : resolved.user,
+  };
+  if (auth.mode === 'credentials') {
+    return { address, credentials: { kind: 'password', password: auth.password }, passthrough: false, welcome: null };
+  }
+  return { address, credentials: passthroughCredentials(resolved.secret), passthrough: true, welcome: null };
+}
+
+/** A stable fingerprint of what a static pool connects to, to tell on reload whether it must be rebuilt. */
+export function targetFingerprint(spec: PoolSpec): string {
+  const t = spec.target as { server: ServerTarget; mode: string };
+  const c = t.server.credentials;
+  return JSON.stringify([t.server.address, c.kind, c.kind === 'password' ? c.password : c.kind === 'md5' ? c.hash : '', t.mode, spec.options.min]);
+}

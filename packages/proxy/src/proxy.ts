@@ -1,0 +1,342 @@
+import net from 'node:net';
+import type tls from 'node:tls';
+import {
+  Kernel, Pool, Reports, WeirError, createLogger, poolKeyId,
+  type AuthSecret, type Clock, type Config, type GeneralConfig, type Logger, type PluginClass, type PoolFactory, type PoolSpec, type ResolvedUser,
+} from '@weir/kernel';
+import { ClientSession } from './client/session.js';
+import type { LoginTarget, SessionHost } from './client/host.js';
+import { secretFromPassword, type AuthOutcome } from './client/auth.js';
+import { fatal, SqlState } from './client/errors.js';
+import { ServerConnector, type ServerTarget } from './server/connector.js';
+import type { ServerConnection } from './server/connection.js';
+import { sendCancel } from './server/cancel.js';
+import { loadProxyConfig } from './config/load.js';
+import type { PoolMode, ProxyConfig } from './config/schema.js';
+import { poolOptions, resolvedTarget, staticSpecs, targetFingerprint } from './pools.js';
+import { PoolCounters } from './stats.js';
+import { AdminConsole } from './admin/console.js';
+import { listen, loadTls } from './listener.js';
+import { REPORTS } from './tokens.js';
+
+export interface ProxyOptions {
+  config: ProxyConfig;
+  /** The file the config came from: RELOAD / SIGHUP read it again. */
+  configFile?: string;
+  /** Plugin classes available; those enabled under `plugins:` are set up. */
+  plugins?: PluginClass[];
+  logger?: Logger;
+  clock?: Clock;
+}
+
+interface PoolMeta {
+  readonly target: ServerTarget;
+  readonly mode: PoolMode;
+  readonly counters: PoolCounters;
+  readonly fingerprint: string;
+}
+
+type ServerPool = Pool<ServerConnection>;
+
+/** The weir wire proxy: listener, client sessions, server pools on the kernel, admin console. */
+export class Proxy implements SessionHost, PoolFactory {
+  readonly kernel: Kernel;
+  readonly logger: Logger;
+  readonly sessions = new Set<ClientSession>();
+  readonly reports = new Reports();
+  private readonly byPid = new Map<number, ClientSession>();
+  private readonly meta = new WeakMap<Pool, PoolMeta>();
+  private readonly plugins: PluginClass[];
+  private readonly admin: AdminConsole;
+  private readonly server = net.createServer({ noDelay: true, pauseOnConnect: false }, (s) => this.accept(s));
+  private tls: tls.SecureContext | null;
+  private paused: { promise: Promise<void>; resolve: () => void } | null = null;
+  private stopping: Promise<void> | null = null;
+  shuttingDown = false;
+  address: net.AddressInfo | null = null;
+
+  constructor(private readonly options: ProxyOptions) {
+    this.logger = options.logger ?? createLogger({ level: options.config.general.log_level });
+    this.plugins = options.plugins ?? [];
+    this.kernel = new Kernel({ config: options.config as unknown as Config, logger: this.logger, clock: options.clock, plugins: this.plugins, poolFactory: this });
+    this.kernel.container.register(REPORTS, { useValue: this.reports });
+    this.admin = new AdminConsole(this, this.reports);
+    this.tls = loadTls(options.config.general);
+    this.server.on('error', (e) => this.logger.error({ err: e }, 'listener error'));
+  }
+
+  get config(): ProxyConfig {
+    return this.kernel.config as unknown as ProxyConfig;
+  }
+
+  general(): GeneralConfig {
+    return this.kernel.config.general;
+  }
+
+  tlsContext(): tls.SecureContext | null {
+    return this.tls;
+  }
+
+  async start(): Promise<net.AddressInfo> {
+    this.kernel.hooks.on('reload', (e) => this.reconcile(e.next as unknown as ProxyConfig), 'weir-proxy');
+    await this.kernel.start();
+    for (const spec of staticSpecs(this.config)) this.kernel.registry.add({ key: spec.key, kind: 'static', pool: this.create(spec), spec });
+    const g = this.general();
+    this.address = await listen(this.server, g.host, g.port);
+    this.logger.info({ address: this.address.address, port: this.address.port, pools: this.kernel.registry.entries().length },
+      `weir listening on ${this.address.address}:${this.address.port}`);
+    return this.address;
+  }
+
+  // ---------------------------------------------------------------- pools
+
+  /** PoolFactory: static specs carry a ServerTarget; plugin specs carry the resolved user. */
+  create(spec: PoolSpec): ServerPool {
+    const t = spec.target as { server?: ServerTarget; mode?: PoolMode; resolved?: ResolvedUser };
+    const db = spec.key.database;
+    const poolCfg = this.config.pools[db];
+    if (!poolCfg && !t.server) throw new WeirError('WEIR_E_POOL_UNKNOWN_DATABASE', `no pools.${db} section in the config for pool ${spec.key.user}@${db}`, { database: db });
+    const target = t.server ?? resolvedTarget(poolCfg, db, t.resolved!);
+    const mode = t.mode ?? poolCfg.pool_mode;
+    const options = { ...poolOptions(this.general(), spec.options.max, poolCfg?.min_pool_size ?? 0), ...spec.options };
+    const pool = new Pool<ServerConnection>({
+      info: { name: `${spec.key.user}@${db}`, key: spec.key, kind: spec.kind },
+      connector: new ServerConnector(target),
+      options,
+      hooks: this.kernel.hooks,
+      clock: this.kernel.clock,
+      logger: this.logger,
+    });
+    this.meta.set(pool, { target, mode, counters: new PoolCounters(), fingerprint: t.server ? targetFingerprint(spec) : '' });
+    return pool;
+  }
+
+  counters(pool: Pool): PoolCounters {
+    return this.meta.get(pool)?.counters ?? new PoolCounters();
+  }
+
+  poolMode(database: string): string {
+    return this.config.pools[database]?.pool_mode ?? 'transaction';
+  }
+
+  clientCounts(pool: Pool): { active: number; waiting: number } {
+    let active = 0;
+    let waiting = 0;
+    for (const s of this.sessions) {
+      if (s.pool !== pool) continue;
+      if (s.state === 'waiting') waiting++;
+      else active++;
+    }
+    return { active, waiting };
+  }
+
+  async welcome(pool: ServerPool): Promise<ReadonlyMap<string, string>> {
+    const meta = this.meta.get(pool)!;
+    if (meta.target.welcome === null) {
+      const lease = await pool.acquire();
+      lease.release();
+    }
+    return meta.target.welcome!;
+  }
+
+  // ---------------------------------------------------------------- login
+
+  async findLogin(database: string, user: string): Promise<LoginTarget | { sqlstate: string; message: string }> {
+    const poolCfg = this.config.pools[database];
+    if (!poolCfg) return { sqlstate: SqlState.UnknownDatabase, message: `database "${database}" does not exist` };
+    const listed = poolCfg.users.find((u) => u.username === user);
+    if (listed) {
+      let secret: AuthSecret | null;
+      if (poolCfg.auth_type === 'trust') secret = { kind: 'trust' };
+      else if (listed.password) secret = secretFromPassword(listed.password);
+      else return { sqlstate: SqlState.InvalidAuthorization, message: `user "${user}" has no password in pools.${database} and auth_type is not trust` };
+      return {
+        database, user, secret, mode: poolCfg.pool_mode,
+        pool: async (outcome) => {
+          const entry = this.kernel.registry.get(database, user);
+          if (!entry) throw new WeirError('WEIR_E_NO_POOL', `no pool for ${user}@${database}`, { database, user, sqlstate: SqlState.CannotConnectNow });
+          this.applyPassthrough(entry.pool, outcome);
+          return entry.pool as ServerPool;
+        },
+      };
+    }
+    const resolved = await this.kernel.hooks.resolveFirst('resolveUser', { database, user }) as ResolvedUser | undefined;
+    if (!resolved) return { database, user, secret: null, mode: poolCfg.pool_mode, pool: () => Promise.reject(new Error('unreachable')) };
+    return {
+      database, user, secret: resolved.secret, mode: poolCfg.pool_mode,
+      pool: async (outcome) => {
+        const { key } = resolved.pool;
+        let pool = this.kernel.registry.get(key.database, key.user)?.pool as ServerPool | undefined;
+        if (!pool || pool.retired) pool = await this.kernel.hooks.resolveFirst('resolvePool', { key, resolved }) as ServerPool | undefined;
+        if (!pool) {
+          throw new WeirError('WEIR_E_NO_POOL', `no pool for ${key.user}@${key.database}: enable the dynamic_pools plugin to create pools for auth_query users`,
+            { database, user, sqlstate: SqlState.CannotConnectNow });
+        }
+        this.applyPassthrough(pool, outcome);
+        return pool;
+      },
+    };
+  }
+
+  /** SCRAM passthrough: the first client login gives the pool the keys to log in as that user. */
+  private applyPassthrough(pool: Pool, outcome: AuthOutcome): void {
+    const meta = this.meta.get(pool);
+    if (!meta || !meta.target.passthrough || !outcome.scramKeys) return;
+    if (meta.target.credentials.kind === 'none' || meta.target.credentials.kind === 'scram-keys') {
+      meta.target.credentials = { kind: 'scram-keys', ...outcome.scramKeys };
+    }
+  }
+
+  adminSecret(user: string): AuthSecret | null {
+    const g = this.general();
+    if (user !== g.admin_user || !g.admin_password) return null;
+    return secretFromPassword(g.admin_password);
+  }
+
+  runAdmin(_session: ClientSession, sql: string): Promise<Buffer> {
+    return this.admin.run(sql);
+  }
+
+  // ---------------------------------------------------------------- sessions
+
+  private accept(socket: net.Socket): void {
+    const max = this.general().max_client_conn;
+    if (this.shuttingDown || this.sessions.size >= max) {
+      socket.on('error', () => socket.destroy());
+      socket.end(fatal(this.shuttingDown ? SqlState.CannotConnectNow : SqlState.TooManyConnections,
+        this.shuttingDown ? 'weir is shutting down' : `too many clients (max_client_conn = ${max})`));
+      return;
+    }
+    new ClientSession(socket, this);
+  }
+
+  register(session: ClientSession): void {
+    this.sessions.add(session);
+    this.byPid.set(session.pid, session);
+  }
+
+  unregister(session: ClientSession): void {
+    this.sessions.delete(session);
+    this.byPid.delete(session.pid);
+  }
+
+  cancel(pid: number, secret: number): void {
+    const s = this.byPid.get(pid);
+    if (!s || s.secret !== secret) {
+      this.logger.info({ pid }, 'cancel request for an unknown client key ignored');
+      return;
+    }
+    const server = s.cancelTarget();
+    if (server) sendCancel(server.address.host, server.address.port, server.backendPid, server.backendSecret);
+  }
+
+  // ---------------------------------------------------------------- RELOAD, PAUSE, shutdown
+
+  /** Read the config file again; apply it only if valid. */
+  async reload(): Promise<{ ok: true } | { ok: false; error: string }> {
+    if (!this.options.configFile) return { ok: false, error: 'weir was started without a config file' };
+    let next: ProxyConfig;
+    try {
+      next = loadProxyConfig(this.options.configFile, this.plugins);
+    } catch (e) {
+      this.logger.error({ code: (e as WeirError).code }, `RELOAD rejected, running config kept: ${(e as Error).message}`);
+      return { ok: false, error: (e as Error).message };
+    }
+    try {
+      const diff = await this.kernel.reload(next as unknown as Config);
+      this.tls = loadTls(next.general);
+      this.logger.info({ changed: diff.changed.length }, 'config reloaded');
+      return { ok: true };
+    } catch (e) {
+      this.logger.error({ code: (e as WeirError).code }, `RELOAD failed: ${(e as Error).message}`);
+      return { ok: false, error: (e as Error).message };
+    }
+  }
+
+  /** reload hook: rebuild static pools whose target changed, add new ones, retire removed ones and dynamic pools a static user now shadows. */
+  private async reconcile(next: ProxyConfig): Promise<void> {
+    const registry = this.kernel.registry;
+    const wanted = new Map(staticSpecs(next).map((s) => [poolKeyId(s.key.database, s.key.user), s]));
+    const work: Promise<void>[] = [];
+    for (const entry of registry.entries()) {
+      const id = poolKeyId(entry.key.database, entry.key.user);
+      const spec = wanted.get(id);
+      if (entry.kind === 'dynamic') {
+        if (spec) {
+          this.logger.info({ pool: entry.pool.info.name }, 'static user added with the name of a dynamic pool: dynamic pool retired');
+          work.push(registry.retire(entry.key.database, entry.key.user, 'static user added'));
+        } else {
+          entry.pool.resize({ ...poolOptions(next.general, entry.pool.options.max, entry.pool.options.min) });
+        }
+        continue;
+      }
+      if (!spec) {
+        work.push(registry.retire(entry.key.database, entry.key.user, 'removed from config'));
+        continue;
+      }
+      if (this.meta.get(entry.pool)?.fingerprint !== targetFingerprint(spec)) {
+        work.push(registry.retire(entry.key.database, entry.key.user, 'pool config changed'));
+      } else {
+        entry.pool.resize(spec.options);
+        wanted.delete(id);
+      }
+    }
+    // Retiring removes entries from the registry at once; leases in flight finish in the background.
+    for (const spec of wanted.values()) {
+      if (registry.get(spec.key.database, spec.key.user)) continue;
+      registry.add({ key: spec.key, kind: 'static', pool: this.createWith(next, spec), spec });
+    }
+    void Promise.allSettled(work);
+  }
+
+  private createWith(next: ProxyConfig, spec: PoolSpec): ServerPool {
+    // The kernel swaps config after the reload hooks: build against the new pool section explicitly.
+    const t = spec.target as { server: ServerTarget; mode: PoolMode };
+    const pool = this.create({ ...spec, target: t });
+    void next;
+    return pool;
+  }
+
+  whenRunning(): Promise<void> | null {
+    return this.paused?.promise ?? null;
+  }
+
+  async pause(): Promise<void> {
+    if (!this.paused) {
+      let resolve!: () => void;
+      const promise = new Promise<void>((r) => { resolve = r; });
+      this.paused = { promise, resolve };
+    }
+    // PAUSE returns once every server connection is back in its pool.
+    while (this.paused && this.kernel.registry.entries().some((e) => e.pool.stats().active > 0)) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  resume(): void {
+    const p = this.paused;
+    this.paused = null;
+    p?.resolve();
+  }
+
+  /** graceful: stop accepting, let transactions in flight finish within shutdown_timeout; fast: close everything now. */
+  shutdown(kind: 'graceful' | 'fast'): Promise<void> {
+    if (this.stopping) return this.stopping;
+    this.shuttingDown = true;
+    this.stopping = (async () => {
+      this.logger.info({ kind }, 'weir shutting down');
+      this.server.close();
+      this.resume();
+      const deadline = Date.now() + (kind === 'graceful' ? this.general().shutdown_timeout : 0);
+      for (;;) {
+        for (const s of this.sessions) if (s.server === null && s.state !== 'waiting') s.reject(SqlState.AdminShutdown, 'weir is shutting down');
+        if (this.sessions.size === 0 || Date.now() >= deadline) break;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      for (const s of this.sessions) s.reject(SqlState.AdminShutdown, 'weir is shutting down');
+      await this.kernel.stop();
+      this.logger.info('weir stopped');
+    })();
+    return this.stopping;
+  }
+}

@@ -1,0 +1,220 @@
+import net from 'node:net';
+import type { ConnectionId } from '@weir/kernel';
+import { WeirError } from '@weir/kernel';
+import {
+  Framer, Msg, decodeAuthentication, decodeErrorFields, decodeParameterStatus, decodeBackendKeyData,
+  startupMessage, passwordMessage, saslInitialResponse, saslResponse, md5Response, ScramClient, terminate,
+} from '@weir/protocol';
+import { Scanner, interestTable, BODY, type ScanSink } from '../stream/scanner.js';
+import { describeCredentials, type ServerCredentials } from './credentials.js';
+
+/** Whoever holds a server connection right now (a client session) gets its bytes. */
+export interface ServerOwner {
+  onServerData(chunk: Buffer, readyCount: number): void;
+  onServerClosed(error: Error): void;
+}
+
+export interface ServerAddress {
+  readonly host: string;
+  readonly port: number;
+  readonly database: string;
+  readonly user: string;
+}
+
+const SERVER_INTEREST = interestTable({ [Msg.ReadyForQuery]: BODY, [Msg.ParameterStatus]: BODY, [Msg.ErrorResponse]: BODY });
+const MAX_SERVER_MESSAGE = 1 << 30;
+
+/** A logged-in connection to PostgreSQL. Its bytes go to its owner; alone, it only watches for being killed. */
+export class ServerConnection implements ScanSink {
+  backendPid = 0;
+  backendSecret = 0;
+  /** Reported parameter values (ParameterStatus), kept current. */
+  readonly params = new Map<string, string>();
+  /** Transaction status from the last ReadyForQuery. */
+  txStatus = 73; // 'I'
+  owner: ServerOwner | null = null;
+  broken = false;
+  closeReason = '';
+  /** Set by whoever last synced client parameters onto this server. */
+  paramsSyncedFor: object | null = null;
+  paramsSyncedVersion = -1;
+  /** Bumped on every ParameterStatus after login: tells a session its parameters may need syncing. */
+  paramsVersion = 0;
+  /** The last ErrorResponse seen (code and message), for answers the proxy consumes itself. */
+  lastError: { code: string; message: string } | null = null;
+  private readyCount = 0;
+  private readonly scanner: Scanner;
+
+  private constructor(
+    readonly id: ConnectionId,
+    readonly socket: net.Socket,
+    readonly address: ServerAddress,
+  ) {
+    this.scanner = new Scanner(SERVER_INTEREST, this, MAX_SERVER_MESSAGE);
+  }
+
+  static async open(
+    id: ConnectionId, address: ServerAddress, creds: ServerCredentials, signal: AbortSignal,
+    extraParams?: Record<string, string>,
+  ): Promise<ServerConnection> {
+    const socket = net.connect({ host: address.host, port: address.port });
+    socket.setNoDelay(true);
+    const conn = new ServerConnection(id, socket, address);
+    await conn.login(creds, signal, extraParams);
+    return conn;
+  }
+
+  private login(creds: ServerCredentials, signal: AbortSignal, extraParams?: Record<string, string>): Promise<void> {
+    const { socket, address } = this;
+    const framer = new Framer(1 << 24);
+    let scram: ScramClient | null = null;
+    return new Promise<void>((resolve, reject) => {
+      const fail = (err: Error) => {
+        cleanup();
+        socket.destroy();
+        reject(err);
+      };
+      const onAbort = () => fail(new WeirError('WEIR_E_CONNECT_TIMEOUT',
+        `connecting to server ${address.host}:${address.port} as "${address.user}" timed out`, { ...address }));
+      const onError = (e: Error) => fail(new WeirError('WEIR_E_SERVER_CONNECT',
+        `cannot reach server ${address.host}:${address.port}: ${e.message}`, { ...address }, { cause: e }));
+      const onClose = () => fail(new WeirError('WEIR_E_SERVER_CONNECT',
+        `server ${address.host}:${address.port} closed the connection during login`, { ...address }));
+      const cleanup = () => {
+        signal.removeEventListener('abort', onAbort);
+        socket.off('error', onError);
+        socket.off('close', onClose);
+        socket.off('data', onData);
+      };
+      const onData = (chunk: Buffer) => {
+        try {
+          framer.push(chunk);
+          while (framer.next()) {
+            const { type, buffer, bodyStart, end } = framer;
+            if (type === Msg.Authentication) {
+              const auth = decodeAuthentication(buffer, bodyStart, end);
+              if (auth.code === 0) continue;
+              if (auth.code === 3) {
+                if (creds.kind !== 'password') throw this.authError(`asked for a cleartext password but weir has ${describeCredentials(creds)}`);
+                socket.write(passwordMessage(creds.password));
+              } else if (auth.code === 5) {
+                if (creds.kind === 'password') socket.write(passwordMessage(md5Response(creds.password, address.user, auth.salt!)));
+                else if (creds.kind === 'md5') socket.write(passwordMessage(md5Response(creds.hash, address.user, auth.salt!)));
+                else throw this.authError(`asked for md5 but weir has ${describeCredentials(creds)}`);
+              } else if (auth.code === 10) {
+                if (!auth.mechanisms?.includes('SCRAM-SHA-256')) throw this.authError(`offers only SASL mechanisms ${auth.mechanisms?.join(', ')}`);
+                if (creds.kind === 'password') scram = new ScramClient(address.user, { password: creds.password });
+                else if (creds.kind === 'scram-keys') scram = new ScramClient(address.user, { clientKey: creds.clientKey, serverKey: creds.serverKey });
+                else throw this.authError(`asked for SCRAM-SHA-256 but weir has ${describeCredentials(creds)}` +
+                  (creds.kind === 'md5' ? '; store a SCRAM verifier or a password for this user, or set server_password' : ''));
+                socket.write(saslInitialResponse('SCRAM-SHA-256', scram.clientFirst()));
+              } else if (auth.code === 11) {
+                if (!scram) throw this.authError('sent SASLContinue out of order');
+                socket.write(saslResponse(scram.handleServerFirst(auth.data!)));
+              } else if (auth.code === 12) {
+                if (!scram) throw this.authError('sent SASLFinal out of order');
+                scram.verifyServerFinal(auth.data!);
+              } else {
+                throw this.authError(`asked for an unsupported authentication method (code ${auth.code})`);
+              }
+            } else if (type === Msg.ParameterStatus) {
+              const p = decodeParameterStatus(buffer, bodyStart, end);
+              this.params.set(p.name, p.value);
+            } else if (type === Msg.BackendKeyData) {
+              const k = decodeBackendKeyData(buffer, bodyStart, end);
+              this.backendPid = k.pid;
+              this.backendSecret = k.secret;
+            } else if (type === Msg.ErrorResponse) {
+              const f = decodeErrorFields(buffer, bodyStart, end);
+              throw new WeirError('WEIR_E_SERVER_LOGIN',
+                `server ${address.host}:${address.port} refused login of "${address.user}" to "${address.database}": ${f.message}`,
+                { ...address, sqlstate: f.code, serverMessage: f.message });
+            } else if (type === Msg.ReadyForQuery) {
+              if (framer.pendingBytes() > 0) throw this.authError('sent data after ReadyForQuery during login');
+              cleanup();
+              socket.on('data', (c: Buffer) => this.onData(c));
+              socket.on('error', (e: Error) => this.onBroken(e.message));
+              socket.on('close', () => this.onBroken('server closed the connection'));
+              resolve();
+              return;
+            }
+            // NoticeResponse and others during login are ignored.
+          }
+        } catch (e) {
+          fail(e as Error);
+        }
+      };
+      if (signal.aborted) return onAbort();
+      signal.addEventListener('abort', onAbort, { once: true });
+      socket.on('error', onError);
+      socket.on('close', onClose);
+      socket.on('data', onData);
+      socket.write(startupMessage({ user: address.user, database: address.database, ...extraParams }));
+    });
+  }
+
+  private authError(what: string): WeirError {
+    const a = this.address;
+    return new WeirError('WEIR_E_SERVER_AUTH', `server ${a.host}:${a.port} ${what} (user "${a.user}", database "${a.database}")`, { ...a });
+  }
+
+  // ---- data path ----
+
+  private onData(chunk: Buffer): void {
+    this.readyCount = 0;
+    try {
+      this.scanner.scan(chunk);
+    } catch (e) {
+      this.onBroken(`server sent a malformed message: ${(e as Error).message}`);
+      return;
+    }
+    const owner = this.owner;
+    if (owner !== null) owner.onServerData(chunk, this.readyCount);
+  }
+
+  onMessage(type: number, body: Buffer, start: number, end: number): void {
+    if (type === Msg.ReadyForQuery) {
+      this.txStatus = body[start];
+      this.readyCount++;
+    } else if (type === Msg.ParameterStatus) {
+      const p = decodeParameterStatus(body, start, end);
+      this.params.set(p.name, p.value);
+      this.paramsVersion++;
+    } else if (type === Msg.ErrorResponse) {
+      const f = decodeErrorFields(body, start, end);
+      this.lastError = { code: f.code, message: f.message };
+      if (f.severity === 'FATAL' || f.severity === 'PANIC') {
+        this.broken = true;
+        this.closeReason = `server error ${f.code}: ${f.message}`;
+      }
+    }
+  }
+
+  private onBroken(reason: string): void {
+    if (this.broken && this.socket.destroyed) return;
+    this.broken = true;
+    if (!this.closeReason) this.closeReason = reason;
+    this.socket.destroy();
+    const owner = this.owner;
+    if (owner !== null) {
+      this.owner = null;
+      owner.onServerClosed(new WeirError('WEIR_E_SERVER_LOST', `lost server connection ${this.id} (${this.address.host}:${this.address.port}): ${this.closeReason}`));
+    }
+  }
+
+  atBoundary(): boolean {
+    return this.scanner.atBoundary();
+  }
+
+  write(chunk: Buffer): boolean {
+    return this.socket.write(chunk);
+  }
+
+  close(): void {
+    if (!this.socket.destroyed) {
+      if (!this.broken) this.socket.end(terminate());
+      this.socket.destroySoon();
+    }
+    this.broken = true;
+  }
+}

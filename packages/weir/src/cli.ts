@@ -1,0 +1,83 @@
+#!/usr/bin/env node
+import 'reflect-metadata';
+import path from 'node:path';
+import { createLogger, WeirError } from '@weir/kernel';
+import { Proxy, loadProxyConfig } from '@weir/proxy';
+import { loadPlugins } from './plugins.js';
+
+const VERSION: string = require('../package.json').version;
+
+const HELP = `weir ${VERSION} — PostgreSQL connection pooler
+
+Usage:
+  weir start --config FILE   run the proxy in the foreground (JSON logs on stdout)
+  weir check --config FILE   validate a config file; exit 0 if valid, 1 otherwise
+  weir --help | --version
+
+Signals (start): SIGHUP reloads the config, SIGTERM shuts down gracefully, SIGINT fast.
+Admin console: psql -h HOST -p PORT -U ADMIN_USER weir, then SHOW HELP.`;
+
+function parseArgs(argv: string[]): { command: string | undefined; config: string | undefined } {
+  let command: string | undefined;
+  let config: string | undefined;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--config' || a === '-c') config = argv[++i];
+    else if (a.startsWith('--config=')) config = a.slice('--config='.length);
+    else if (command === undefined) command = a;
+    else throw new WeirError('WEIR_E_CLI_ARGS', `unexpected argument "${a}"`);
+  }
+  return { command, config };
+}
+
+function describe(e: unknown): string {
+  const err = e as Error & { code?: string };
+  return err.code ? `${err.code}: ${err.message}` : String(err?.message ?? e);
+}
+
+async function main(argv: string[]): Promise<number> {
+  const { command, config } = parseArgs(argv);
+  if (command === '--help' || command === '-h' || command === 'help' || command === undefined) {
+    console.log(HELP);
+    return command === undefined ? 1 : 0;
+  }
+  if (command === '--version' || command === '-v') {
+    console.log(VERSION);
+    return 0;
+  }
+  if (command !== 'start' && command !== 'check') {
+    console.error(`weir: unknown command "${command}"\n\n${HELP}`);
+    return 1;
+  }
+  if (!config) {
+    console.error(`weir ${command}: --config FILE is required`);
+    return 1;
+  }
+  const file = path.resolve(config);
+  const plugins = loadPlugins(file);
+  const parsed = loadProxyConfig(file, plugins.all(), (cfg) => plugins.loadNamed(cfg.plugins));
+  if (command === 'check') {
+    console.log(`${file}: ok (${Object.keys(parsed.pools).length} pool section(s))`);
+    return 0;
+  }
+  const logger = createLogger({ level: parsed.general.log_level, name: 'weir' });
+  const proxy = new Proxy({ config: parsed, configFile: file, plugins: plugins.all(), logger });
+  await proxy.start();
+  return new Promise<number>((resolve) => {
+    process.on('SIGHUP', () => void proxy.reload());
+    process.on('SIGTERM', () => void proxy.shutdown('graceful').then(() => resolve(0), () => resolve(1)));
+    process.on('SIGINT', () => void proxy.shutdown('fast').then(() => resolve(0), () => resolve(1)));
+  });
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+    // Give pino a moment to flush, then leave even if a stray timer is left.
+    setTimeout(() => process.exit(code), 50).unref();
+  },
+  (e) => {
+    console.error(`weir: ${describe(e)}`);
+    process.exit(1);
+  },
+);

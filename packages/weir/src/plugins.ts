@@ -1,0 +1,73 @@
+import path from 'node:path';
+import { createRequire } from 'node:module';
+import { WeirError, type PluginClass } from '@weir/kernel';
+import { builtinPlugins } from './builtins.js';
+
+const KERNEL_VERSION: string = require('@weir/kernel/package.json').version;
+
+function isPluginClass(v: unknown): v is PluginClass {
+  return typeof v === 'function' && typeof (v as PluginClass).plugin === 'object' && (v as PluginClass).plugin !== null;
+}
+
+/** Does `version` satisfy a simple range: "^x.y.z", "~x.y.z", ">=x.y.z", "x.y.z", "*" (what plugin descriptors use)? */
+export function satisfies(version: string, range: string): boolean {
+  const v = version.split('.').map(Number);
+  const r = range.trim();
+  if (r === '*' || r === '') return true;
+  const m = /^(\^|~|>=)?(\d+)\.(\d+)\.(\d+)$/.exec(r);
+  if (!m) return false;
+  const want = [Number(m[2]), Number(m[3]), Number(m[4])];
+  const cmp = v[0] - want[0] || v[1] - want[1] || v[2] - want[2];
+  if (m[1] === '>=') return cmp >= 0;
+  if (m[1] === '~') return v[0] === want[0] && v[1] === want[1] && cmp >= 0;
+  if (m[1] === '^') return (want[0] > 0 ? v[0] === want[0] : v[0] === 0 && v[1] === want[1]) && cmp >= 0;
+  return cmp === 0;
+}
+
+/** The built-in plugins plus third-party plugins named by package under `plugins:`, resolved from the config's directory. */
+export function loadPlugins(configFile: string) {
+  const byKey = new Map<string, PluginClass>(builtinPlugins.map((p) => [p.plugin.configKey, p]));
+  const external: PluginClass[] = [];
+  return {
+    all(): PluginClass[] {
+      return [...builtinPlugins, ...external];
+    },
+    /** Load every `plugins:` entry that is not built in as an npm package of that name; returns the new ones. */
+    loadNamed(sections: Record<string, unknown>): PluginClass[] {
+      const added: PluginClass[] = [];
+      for (const name of Object.keys(sections)) {
+        if (byKey.has(name)) continue;
+        const cls = loadExternal(name, configFile);
+        byKey.set(name, cls);
+        external.push(cls);
+        added.push(cls);
+      }
+      return added;
+    },
+  };
+}
+
+export function loadExternal(name: string, configFile: string): PluginClass {
+  const req = createRequire(path.join(path.dirname(configFile), 'weir.config.js'));
+  let mod: Record<string, unknown>;
+  try {
+    mod = req(name);
+  } catch (e) {
+    throw new WeirError('WEIR_E_PLUGIN_NOT_FOUND',
+      `plugins.${name}: no built-in plugin and no npm package "${name}" resolvable from ${path.dirname(configFile)} (${(e as Error).message.split('\n')[0]})`,
+      { plugin: name });
+  }
+  const cls = [mod.default, ...Object.values(mod)].find(isPluginClass);
+  if (!cls) throw new WeirError('WEIR_E_PLUGIN_INVALID', `plugins.${name}: package "${name}" exports no plugin class with a static \`plugin\` descriptor`, { plugin: name });
+  const range = cls.plugin.kernel;
+  if (range && !satisfies(KERNEL_VERSION, range)) {
+    throw new WeirError('WEIR_E_PLUGIN_KERNEL_VERSION',
+      `plugins.${name}: plugin "${cls.plugin.name}" supports @weir/kernel ${range}, this weir has ${KERNEL_VERSION}`, { plugin: name });
+  }
+  if (cls.plugin.configKey === name) return cls;
+  // Its section is named by the package: give the kernel a descriptor keyed the same way.
+  const descriptor = { ...cls.plugin, configKey: name };
+  return class extends (cls as new (...args: any[]) => any) {
+    static readonly plugin = descriptor;
+  } as unknown as PluginClass;
+}
