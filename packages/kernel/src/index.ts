@@ -1,1 +1,31 @@
-export {};
+import 'reflect-metadata';
+
+export * from './types.js';
+export { ErrorCodes, WeirError, isWeirError, messageOf, type ErrorCode } from './errors.js';
+export { systemClock, FakeClock, flushMicrotasks, type Clock, type TimerHandle } from './clock.js';
+export { createLogger, silentLogger, type Logger, type LoggerOptions } from './logger.js';
+export { Pool, type PoolArgs, type ConnectionView } from './pool.js';
+export { Hooks, hookError } from './hooks.js';
+export {
+  HOOK_TABLE,
+  type HookMap,
+  type ResolverMap,
+  type EventMap,
+  type ReloadEvent,
+  type RunMode,
+  type HookName,
+  type ResolverName,
+  type EventName,
+  type AnyHookName,
+} from './hook-table.js';
+export { PoolRegistry, poolKeyId, type RegistryEntry, type NewRegistryEntry } from './registry.js';
+export * from './config/index.js';
+export { TOKENS, createToken, type ConfigRef, type PoolFactory } from './tokens.js';
+export type { PluginDescriptor, WeirPlugin, PluginClass } from './plugin-types.js';
+export { orderPlugins, indexPlugins } from './plugin-order.js';
+export { validatePluginSections, enabledKeys, poolSectionKeys } from './plugin-config.js';
+export { Kernel, type KernelOptions } from './kernel.js';
+export { registerPoolMetrics } from './metrics.js';
+export { inject, injectable } from 'tsyringe';
+export type { InjectionToken, DependencyContainer } from 'tsyringe';
+export { Reports, REPORTS, type Report, type ReportSource } from './reports.js';

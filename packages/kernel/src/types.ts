@@ -30,6 +30,12 @@ export interface ConnectContext {
   readonly pool: PoolInfo;
   /** Aborted when connect_timeout passes or the pool closes. */
   readonly signal: AbortSignal;
+  /**
+   * Tell the pool this connection broke (e.g. a socket 'error' while idle). The pool emits
+   * `connection:error`, closes it if idle, or destroys it on release if leased. Never throws.
+   * (Always provided by the kernel's Pool; optional so hand-made contexts in tests stay valid.)
+   */
+  readonly reportError?: (error: unknown) => void;
 }
 
 /** Makes and destroys the pooled things. The proxy's connector speaks PostgreSQL; @weir/pg wraps pg.Client. */

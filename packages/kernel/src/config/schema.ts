@@ -1,0 +1,43 @@
+import { z, type ZodType } from 'zod';
+import { duration } from './duration.js';
+import type { Config, GeneralConfig } from './types.js';
+
+/** The `general:` section. Unknown keys are errors (a typo is never silently ignored). */
+export const generalSchema = z.strictObject({
+  host: z.string().min(1).default('127.0.0.1'),
+  port: z.number().int().min(0).max(65535).default(6432),
+  unix_socket_dir: z.string().min(1).optional(),
+  admin_user: z.string().min(1).default('admin'),
+  admin_password: z.string().default(''),
+  connect_timeout: duration.default(5_000),
+  query_wait_timeout: duration.default(120_000),
+  idle_timeout: duration.default(600_000),
+  server_lifetime: duration.default(3_600_000),
+  shutdown_timeout: duration.default(10_000),
+  client_login_timeout: duration.default(60_000),
+  tls_certificate: z.string().min(1).optional(),
+  tls_private_key: z.string().min(1).optional(),
+  log_level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  max_client_conn: z.number().int().min(1).default(1000),
+});
+
+const _general: ZodType<GeneralConfig> = generalSchema;
+void _general;
+
+/** A `plugins.<key>` section: `enabled` (default true) plus whatever the plugin validates. `key:` alone = enabled. */
+export const pluginSectionSchema = z.preprocess(
+  (v) => (v === null ? {} : v),
+  z.looseObject({ enabled: z.boolean().default(true) }),
+);
+
+/** The whole file. Pools are validated by `poolSchema` (the host's), loose by default. */
+export function configSchema(poolSchema: ZodType = z.looseObject({})) {
+  return z.strictObject({
+    general: generalSchema.prefault({}),
+    plugins: z.record(z.string(), pluginSectionSchema).default({}),
+    pools: z.record(z.string(), poolSchema).default({}),
+  });
+}
+
+/** The kernel's view of a config file (pools not checked beyond being objects). */
+export const baseConfigSchema: ZodType<Config> = configSchema() as unknown as ZodType<Config>;

@@ -1,0 +1,37 @@
+/** Parsed kernel config: durations in milliseconds, sizes in bytes. */
+export interface GeneralConfig {
+  host: string;
+  port: number;
+  unix_socket_dir?: string;
+  admin_user: string;
+  admin_password: string;
+  connect_timeout: number;
+  query_wait_timeout: number;
+  idle_timeout: number;
+  server_lifetime: number;
+  shutdown_timeout: number;
+  client_login_timeout: number;
+  tls_certificate?: string;
+  tls_private_key?: string;
+  log_level: string;
+  max_client_conn: number;
+}
+
+/** A `plugins.<configKey>` section. Present = enabled unless `enabled: false`. */
+export type PluginSection = { enabled: boolean } & Record<string, unknown>;
+
+export interface Config {
+  general: GeneralConfig;
+  plugins: Record<string, PluginSection>;
+  pools: Record<string, any>;
+  /** The file it was loaded from, when there is one. */
+  file?: string;
+}
+
+export interface ConfigDiff {
+  /** Key paths that differ, e.g. 'pools.appdb.auth_query.query'. */
+  changed: string[];
+  poolsAdded: string[];
+  poolsRemoved: string[];
+  poolsChanged: string[];
+}

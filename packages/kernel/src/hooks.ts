@@ -1,0 +1,279 @@
+import { ErrorCodes, WeirError, messageOf } from './errors.js';
+import {
+  HOOK_TABLE,
+  type AnyHookName,
+  type EventMap,
+  type EventName,
+  type HookMap,
+  type HookName,
+  type ReloadEvent,
+  type ResolverMap,
+  type ResolverName,
+  type RunMode,
+} from './hook-table.js';
+import { silentLogger, type Logger } from './logger.js';
+import type { DropReason, PooledConnection } from './types.js';
+
+export { HOOK_TABLE } from './hook-table.js';
+export type * from './hook-table.js';
+
+type AnyFn = (...args: any[]) => any;
+
+/** One registered handler. */
+interface Entry {
+  readonly fn: AnyFn;
+  readonly owner: string;
+}
+
+/** Handler lists, `null` when empty so a runner tests one pointer. Copy-on-write: runners iterate a stable array. */
+type Lists = { [K in AnyHookName]: Entry[] | null };
+
+/** State shared by a Hooks object and its owner-scoped views. */
+export class HookTable {
+  readonly lists: Lists = {
+    create: null,
+    checkout: null,
+    release: null,
+    drop: null,
+    reload: null,
+    resolveUser: null,
+    resolvePool: null,
+    'pool:created': null,
+    'pool:retired': null,
+    'connection:error': null,
+  };
+  constructor(readonly logger: Logger) {}
+}
+
+const ANONYMOUS = '(anonymous)';
+
+/** Wrap a handler's error as WEIR_E_HOOK_FAILED naming the plugin and the hook. */
+export function hookError(err: unknown, owner: string, hook: string): WeirError {
+  if (err instanceof WeirError && err.code === ErrorCodes.HOOK_FAILED && err.details.hook === hook) return err;
+  return new WeirError(
+    ErrorCodes.HOOK_FAILED,
+    `${hook} hook of plugin ${owner} failed: ${messageOf(err)}`,
+    { plugin: owner, hook },
+    { cause: err },
+  );
+}
+
+function isThenable(v: unknown): v is PromiseLike<unknown> {
+  return v !== null && typeof v === 'object' && typeof (v as { then?: unknown }).then === 'function';
+}
+
+/**
+ * The hook table: plugins register handlers, the kernel runs them. One runner per run mode
+ * (see HOOK_TABLE). `withOwner(name)` gives a view whose registrations default to that owner.
+ */
+export class Hooks {
+  private readonly t: HookTable;
+  private readonly owner: string;
+
+  constructor(logger?: Logger);
+  constructor(logger: Logger | undefined, shared: HookTable, owner: string);
+  constructor(logger?: Logger, shared?: HookTable, owner?: string) {
+    this.t = shared ?? new HookTable(logger ?? silentLogger());
+    this.owner = owner ?? ANONYMOUS;
+  }
+
+  /** A view on the same table whose registrations are owned by `owner` (a plugin name). */
+  withOwner(owner: string): Hooks {
+    return new Hooks(this.t.logger, this.t, owner);
+  }
+
+  /** Register a lifecycle hook handler. Returns a function that unregisters it. */
+  on<K extends HookName>(hook: K, handler: HookMap[K], owner?: string): () => void {
+    return this.add(hook, handler, owner, 'on', isLifecycle);
+  }
+
+  /** Register a resolver (first answer wins). */
+  resolver<K extends ResolverName>(point: K, handler: ResolverMap[K], owner?: string): () => void {
+    return this.add(point, handler, owner, 'resolver', isResolver);
+  }
+
+  /** Listen to an event. */
+  listen<K extends EventName>(event: K, handler: EventMap[K], owner?: string): () => void {
+    return this.add(event, handler, owner, 'listen', isEvent);
+  }
+
+  /** True when the hook has at least one handler. */
+  has(hook: AnyHookName): boolean {
+    return (this.t.lists as Partial<Lists>)[hook] != null;
+  }
+
+  /** Remove every handler registered by `owner` (used when a plugin is disposed). */
+  removeOwner(owner: string): void {
+    const lists = this.t.lists;
+    for (const name of Object.keys(lists) as AnyHookName[]) {
+      const list = lists[name];
+      if (list === null) continue;
+      const kept = list.filter((e) => e.owner !== owner);
+      lists[name] = kept.length === 0 ? null : kept;
+    }
+  }
+
+  /** `create`: series, async. undefined when every handler was synchronous (no promise allocated). */
+  runCreate(conn: PooledConnection): Promise<void> | undefined {
+    const list = this.t.lists.create;
+    if (list === null) return undefined;
+    for (let i = 0; i < list.length; i++) {
+      const e = list[i]!;
+      let r: unknown;
+      try {
+        r = e.fn(conn);
+      } catch (err) {
+        return Promise.reject(hookError(err, e.owner, 'create'));
+      }
+      if (isThenable(r)) return continueSeries(list, i, r, 'create', conn);
+    }
+    return undefined;
+  }
+
+  /** `checkout`: series, sync. Throws WEIR_E_HOOK_FAILED. */
+  runCheckout(conn: PooledConnection): void {
+    const list = this.t.lists.checkout;
+    if (list === null) return;
+    for (let i = 0; i < list.length; i++) {
+      const e = list[i]!;
+      try {
+        e.fn(conn);
+      } catch (err) {
+        throw hookError(err, e.owner, 'checkout');
+      }
+    }
+  }
+
+  /** `release`: series, sync. Throws WEIR_E_HOOK_FAILED. */
+  runRelease(conn: PooledConnection): void {
+    const list = this.t.lists.release;
+    if (list === null) return;
+    for (let i = 0; i < list.length; i++) {
+      const e = list[i]!;
+      try {
+        e.fn(conn);
+      } catch (err) {
+        throw hookError(err, e.owner, 'release');
+      }
+    }
+  }
+
+  /** `drop`: every handler runs; a throw is logged and never stops the others. Never throws. */
+  runDrop(conn: PooledConnection, reason: DropReason): void {
+    const list = this.t.lists.drop;
+    if (list === null) return;
+    for (let i = 0; i < list.length; i++) {
+      const e = list[i]!;
+      try {
+        e.fn(conn, reason);
+      } catch (err) {
+        this.logFailure(err, e.owner, 'drop', { pool: conn.pool.name, connection: conn.id });
+      }
+    }
+  }
+
+  /** `reload`: series, async. Rejects with WEIR_E_HOOK_FAILED naming the plugin. */
+  runReload(event: ReloadEvent): Promise<void> {
+    const list = this.t.lists.reload;
+    if (list === null) return Promise.resolve();
+    return continueSeries(list, -1, undefined, 'reload', event);
+  }
+
+  /** Ask each resolver in turn; the first answer that is not undefined wins. */
+  async resolveFirst<K extends ResolverName>(
+    point: K,
+    req: Parameters<ResolverMap[K]>[0],
+  ): Promise<Awaited<ReturnType<ResolverMap[K]>>> {
+    const list = this.t.lists[point];
+    if (list !== null) {
+      for (let i = 0; i < list.length; i++) {
+        const e = list[i]!;
+        let answer: unknown;
+        try {
+          answer = await e.fn(req);
+        } catch (err) {
+          throw hookError(err, e.owner, point);
+        }
+        if (answer !== undefined) return answer as Awaited<ReturnType<ResolverMap[K]>>;
+      }
+    }
+    return undefined as Awaited<ReturnType<ResolverMap[K]>>;
+  }
+
+  /** Tell observers. Each listener is isolated; never throws. */
+  emit<K extends EventName>(event: K, ...args: Parameters<EventMap[K]>): void {
+    const list = this.t.lists[event];
+    if (list === null) return;
+    for (let i = 0; i < list.length; i++) {
+      const e = list[i]!;
+      try {
+        e.fn(...args);
+      } catch (err) {
+        this.logFailure(err, e.owner, event, {});
+      }
+    }
+  }
+
+  private logFailure(err: unknown, owner: string, hook: string, extra: Record<string, unknown>): void {
+    try {
+      this.t.logger.error({ err: hookError(err, owner, hook), plugin: owner, hook, ...extra }, `${hook} handler of plugin ${owner} failed`);
+    } catch {
+      // a broken logger must not break the pool either
+    }
+  }
+
+  private add(
+    name: string,
+    handler: unknown,
+    owner: string | undefined,
+    method: string,
+    accepts: (mode: RunMode) => boolean,
+  ): () => void {
+    const mode = (HOOK_TABLE as Record<string, RunMode>)[name];
+    if (mode === undefined || !accepts(mode)) {
+      throw new WeirError(ErrorCodes.HOOK_UNKNOWN, `hooks.${method}: unknown hook "${name}" (plugin ${owner ?? this.owner})`, {
+        hook: name,
+        plugin: owner ?? this.owner,
+      });
+    }
+    if (typeof handler !== 'function') {
+      throw new WeirError(ErrorCodes.HOOK_INVALID_HANDLER, `hooks.${method}("${name}"): handler is not a function (plugin ${owner ?? this.owner})`, {
+        hook: name,
+        plugin: owner ?? this.owner,
+      });
+    }
+    const entry: Entry = { fn: handler as AnyFn, owner: owner ?? this.owner };
+    const lists = this.t.lists as Record<string, Entry[] | null>;
+    const list = lists[name] ?? null;
+    lists[name] = list === null ? [entry] : [...list, entry];
+    return () => {
+      const cur = lists[name] ?? null;
+      if (cur === null || !cur.includes(entry)) return;
+      const kept = cur.filter((e) => e !== entry);
+      lists[name] = kept.length === 0 ? null : kept;
+    };
+  }
+}
+
+const isLifecycle = (m: RunMode): boolean => m === 'series-async' || m === 'series-sync' || m === 'isolated';
+const isResolver = (m: RunMode): boolean => m === 'first';
+const isEvent = (m: RunMode): boolean => m === 'event';
+
+/** Continue a series run after handler `i` returned `pending` (i = -1: start from the first). */
+async function continueSeries(list: readonly Entry[], i: number, pending: unknown, hook: string, arg: unknown): Promise<void> {
+  if (i >= 0) {
+    try {
+      await pending;
+    } catch (err) {
+      throw hookError(err, list[i]!.owner, hook);
+    }
+  }
+  for (let j = i + 1; j < list.length; j++) {
+    const e = list[j]!;
+    try {
+      await e.fn(arg);
+    } catch (err) {
+      throw hookError(err, e.owner, hook);
+    }
+  }
+}

@@ -1,0 +1,119 @@
+import { systemClock, type Clock } from './clock.js';
+import type { Hooks } from './hooks.js';
+import type { Pool } from './pool.js';
+import type { PoolKey, PoolKind, PoolSpec } from './types.js';
+
+export interface RegistryEntry {
+  readonly key: PoolKey;
+  readonly kind: PoolKind;
+  readonly pool: Pool;
+  readonly spec?: PoolSpec;
+  readonly createdAt: number;
+}
+
+export type NewRegistryEntry = Omit<RegistryEntry, 'createdAt'> & { readonly createdAt?: number };
+
+/** Stable map key of (database, user). NUL cannot occur in PostgreSQL names, so it cannot collide. */
+export function poolKeyId(database: string, user: string): string {
+  return database + '\u0000' + user;
+}
+
+/**
+ * Pools keyed by (database, user). The map is a snapshot replaced as a whole on every change,
+ * so a reader holding snapshot() never sees half a reload.
+ */
+export class PoolRegistry {
+  private map: ReadonlyMap<string, RegistryEntry> = new Map();
+
+  constructor(
+    private readonly hooks: Hooks,
+    private readonly clock: Clock = systemClock,
+  ) {}
+
+  get(database: string, user: string): RegistryEntry | undefined {
+    return this.map.get(poolKeyId(database, user));
+  }
+
+  snapshot(): ReadonlyMap<string, RegistryEntry> {
+    return this.map;
+  }
+
+  entries(): RegistryEntry[] {
+    return [...this.map.values()];
+  }
+
+  get size(): number {
+    return this.map.size;
+  }
+
+  /** Add a pool. An entry already under that key is replaced and its pool retired. Emits pool:created. */
+  add(entry: NewRegistryEntry): RegistryEntry {
+    const full = this.complete(entry);
+    const id = poolKeyId(full.key.database, full.key.user);
+    const previous = this.map.get(id);
+    const next = new Map(this.map);
+    next.set(id, full);
+    this.map = next;
+    if (previous !== undefined && previous.pool !== full.pool) void this.retireEntry(previous, 'replaced');
+    this.hooks.emit('pool:created', full);
+    return full;
+  }
+
+  /** Remove the entry and retire its pool (in-flight leases finish). Emits pool:retired. */
+  async retire(database: string, user: string, reason: string): Promise<void> {
+    const id = poolKeyId(database, user);
+    const entry = this.map.get(id);
+    if (entry === undefined) return;
+    const next = new Map(this.map);
+    next.delete(id);
+    this.map = next;
+    await this.retireEntry(entry, reason);
+  }
+
+  /**
+   * Swap in a whole new set of entries at once. Entries whose pool is not in `next` are retired;
+   * entries new to the map emit pool:created. An entry keeping the same pool keeps its createdAt.
+   */
+  async swap(next: Iterable<NewRegistryEntry | RegistryEntry>, reason: string): Promise<void> {
+    const old = this.map;
+    const map = new Map<string, RegistryEntry>();
+    const created: RegistryEntry[] = [];
+    for (const e of next) {
+      const id = poolKeyId(e.key.database, e.key.user);
+      const before = old.get(id);
+      const full = before !== undefined && before.pool === e.pool ? { ...e, createdAt: before.createdAt } : this.complete(e);
+      if (before === undefined || before.pool !== e.pool) created.push(full);
+      map.set(id, full);
+    }
+    const kept = new Set<Pool>();
+    for (const e of map.values()) kept.add(e.pool);
+    this.map = map;
+    const retiring: Promise<void>[] = [];
+    for (const e of old.values()) if (!kept.has(e.pool)) retiring.push(this.retireEntry(e, reason));
+    for (const e of created) this.hooks.emit('pool:created', e);
+    await Promise.all(retiring);
+  }
+
+  /** Empty the map and close every pool (leased connections are destroyed). */
+  async closeAll(): Promise<void> {
+    const old = this.map;
+    this.map = new Map();
+    await Promise.all([...old.values()].map((e) => e.pool.close()));
+  }
+
+  private complete(e: NewRegistryEntry): RegistryEntry {
+    const full: RegistryEntry = {
+      key: e.key,
+      kind: e.kind,
+      pool: e.pool,
+      createdAt: e.createdAt ?? this.clock.now(),
+      ...(e.spec === undefined ? {} : { spec: e.spec }),
+    };
+    return full;
+  }
+
+  private retireEntry(entry: RegistryEntry, reason: string): Promise<void> {
+    this.hooks.emit('pool:retired', entry, reason);
+    return entry.pool.retire(reason);
+  }
+}
