@@ -78,4 +78,10 @@ describe('startCluster', () => {
     await other.stop();
     await expect(other.query('SELECT 1')).rejects.toMatchObject({ code: 'WEIR_E_TESTKIT_CLUSTER_STOPPED' });
   });
+
+  it('fails with the server log and leaves nothing behind when PostgreSQL cannot start', async () => {
+    const error = await startCluster({ name: 'bad', settings: { shared_buffers: 'lots' } }).catch((e) => e);
+    expect(error.code).toBe('WEIR_E_TESTKIT_CLUSTER_START');
+    expect(error.message).toContain('shared_buffers');
+  });
 });

@@ -216,6 +216,7 @@ export async function startCluster(opts: StartClusterOptions = {}): Promise<Clus
         await cluster.start();
         return cluster;
       } catch (cause) {
+        runPgSync(pgBin(binDir, 'pg_ctl'), ['stop', '-D', dataDir, '-m', 'immediate']);
         const log = logTail(cluster.logFile);
         if (attempt < 3 && ADDRESS_IN_USE.test(log)) continue;
         throw new TestkitError('WEIR_E_TESTKIT_CLUSTER_START', `PostgreSQL did not start; server log:\n${log}`, { cause });

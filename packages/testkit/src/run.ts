@@ -39,7 +39,7 @@ export function asPgUser(file: string, args: string[]): [string, string[]] {
 export function runPg(file: string, args: string[], timeoutMs = 120_000): Promise<string> {
   const [cmd, argv] = asPgUser(file, args);
   return new Promise((resolve, reject) => {
-    execFile(cmd, argv, { timeout: timeoutMs, maxBuffer: 16 << 20 }, (error, stdout, stderr) => {
+    execFile(cmd, argv, { cwd: '/', timeout: timeoutMs, maxBuffer: 16 << 20 }, (error, stdout, stderr) => {
       if (!error) return resolve(stdout);
       const output = `${stdout}${stderr}`.trim();
       reject(
@@ -56,5 +56,5 @@ export function runPg(file: string, args: string[], timeoutMs = 120_000): Promis
 /** Synchronous variant for exit handlers: never throws. */
 export function runPgSync(file: string, args: string[]): void {
   const [cmd, argv] = asPgUser(file, args);
-  spawnSync(cmd, argv, { stdio: 'ignore', timeout: 30_000 });
+  spawnSync(cmd, argv, { cwd: '/', stdio: 'ignore', timeout: 30_000 });
 }
