@@ -39,7 +39,7 @@ export async function authenticateClient(socket: net.Socket, reader: MessageRead
     socket.write(authenticationMD5(salt));
     const m = await readPassword(reader, user);
     const response = decodePassword(m.buffer, m.bodyStart, m.end).toString('utf8').replace(/\0$/, '');
-    if (!md5Verify(secret, user, salt, response)) throw new AuthFailed(user, 'md5 response mismatch');
+    if (!md5Verify(secret.hash, user, salt, response)) throw new AuthFailed(user, 'md5 response mismatch');
     return {};
   }
   const server = new ScramServer(secret.kind === 'plain' ? { password: secret.password } : { verifier: secret.verifier });
