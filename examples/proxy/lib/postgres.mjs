@@ -21,7 +21,8 @@ export async function startPostgres(runDir, { log }) {
     authMethod: 'scram-sha-256',
     persistent: false,
     createPostgresUser: process.getuid?.() === 0,
-    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='],
+    // Throwaway data (removed on exit): durability off, so pgbench measures the pooler.
+    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'fsync=off', '-c', 'synchronous_commit=off'],
     onLog: (m) => (initialised ? log(m) : initLog.push(m)),
     onError: (e) => log(String(e instanceof Error ? e.message : e)),
   });
