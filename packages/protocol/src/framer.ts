@@ -79,6 +79,24 @@ export class Framer {
     return n;
   }
 
+  /** Hand back every byte received and not yet returned as a message (a partial message included), and reset. */
+  takePending(): Buffer | null {
+    const parts: Buffer[] = [];
+    if (this.spanning) parts.push(this.spill === null ? Buffer.from(this.hdr.subarray(0, this.hdrFill)) : this.spill.subarray(0, this.spillFill));
+    if (this.pos < this.cur.length) parts.push(this.cur.subarray(this.pos));
+    for (let i = this.qHead; i < this.queue.length; i++) parts.push(this.queue[i]!);
+    this.cur = EMPTY;
+    this.pos = 0;
+    this.queue.length = 0;
+    this.qHead = 0;
+    this.queued = 0;
+    this.spanning = false;
+    this.spill = null;
+    this.hdrFill = 0;
+    const n = parts.reduce((a, b) => a + b.length, 0);
+    return n === 0 ? null : Buffer.concat(parts, n);
+  }
+
   /** `buffer.subarray(from, end)`: a run of messages of the current buffer ending with the current one. */
   sliceFrom(from: number): Buffer {
     return this.buffer.subarray(from, this.end);
