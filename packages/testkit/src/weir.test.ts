@@ -18,6 +18,8 @@ describe('startWeir', () => {
   it('fills ${PORT}, waits for "listening", reloads, and stops with the exit code', async () => {
     const weir = await startWeir({ bin, config: 'general:\n  host: 127.0.0.1\n  port: ${PORT}\n  marker: one\n' });
     expect(weir.host).toBe('127.0.0.1');
+    // weir resolves third-party plugins from the config's directory: keep it inside the project
+    expect(weir.configFile).toContain(join(process.cwd(), 'node_modules', '.cache', 'weir-testkit'));
     expect(await canConnect(weir.port)).toBe(true);
     expect(weir.logs.some((l) => l.includes(`listening on 127.0.0.1:${weir.port}`))).toBe(true);
 

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { spawnReaper, track, untrack, type Disposable } from './cleanup.js';
 import { TestkitError } from './errors.js';
@@ -33,6 +33,13 @@ export interface StartWeirOptions {
   env?: NodeJS.ProcessEnv;
   /** How long to wait for the `listening` line. Default 20 s. */
   timeoutMs?: number;
+  /**
+   * Where the temp config dir goes. weir resolves third-party plugins (`plugins:` keys that
+   * are npm package names) from the config file's directory, so the default is inside the
+   * project: `node_modules/.cache/weir-testkit` of the nearest directory, from `cwd` up,
+   * that has a node_modules (else the system temp dir).
+   */
+  configParent?: string;
 }
 
 /** The weir CLI of the installed `weir` package, resolved from `cwd` then from here. */
@@ -51,12 +58,20 @@ export function defaultWeirBin(cwd = process.cwd()): string {
   throw new TestkitError('WEIR_E_TESTKIT_WEIR_NOT_FOUND', 'package "weir" not found; install it or pass { bin }');
 }
 
+/** `<nearest dir with node_modules, from cwd up>/node_modules/.cache/weir-testkit`, else tmp. */
+function defaultConfigParent(cwd: string): string {
+  for (let dir = resolve(cwd); ; dir = dirname(dir)) {
+    if (existsSync(join(dir, 'node_modules'))) return join(dir, 'node_modules', '.cache', 'weir-testkit');
+    if (dirname(dir) === dir) return tmpdir();
+  }
+}
+
 function configHost(yaml: string): string {
-  return /^\s+host:\s*["']?([^"'\s#]+)/m.exec(yaml)?.[1] ?? '127.0.0.1';
+  return /\bhost:\s*["']?([^"'\s,}#]+)/.exec(yaml)?.[1] ?? '127.0.0.1';
 }
 
 function configPort(yaml: string): number {
-  return Number(/^\s+port:\s*["']?(\d+)/m.exec(yaml)?.[1] ?? 6432);
+  return Number(/\bport:\s*["']?(\d+)/.exec(yaml)?.[1] ?? 6432);
 }
 
 class WeirProcess implements WeirInstance, Disposable {
@@ -131,7 +146,9 @@ export async function startWeir(opts: StartWeirOptions): Promise<WeirInstance> {
   for (let attempt = 1; ; attempt++) {
     const picked = opts.config.includes('${PORT}') ? String(await freePort()) : '';
     const yaml = opts.config.replaceAll('${PORT}', picked);
-    const dir = mkdtempSync(join(tmpdir(), 'weir-testkit-'));
+    const parent = opts.configParent ?? defaultConfigParent(opts.cwd ?? process.cwd());
+    mkdirSync(parent, { recursive: true });
+    const dir = mkdtempSync(join(parent, 'weir-'));
     const configFile = join(dir, 'weir.yaml');
     writeFileSync(configFile, yaml);
     const child = spawn(process.execPath, [bin, 'start', '--config', configFile], {
@@ -139,7 +156,7 @@ export async function startWeir(opts: StartWeirOptions): Promise<WeirInstance> {
       env: { ...process.env, ...opts.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    const weir = new WeirProcess(child, configHost(yaml), configPort(yaml), configFile, picked);
+    const weir = new WeirProcess(child, configHost(yaml), picked ? Number(picked) : configPort(yaml), configFile, picked);
     try {
       await weir.book.waitFor(/listening/, timeoutMs, 0, 'stdout');
       return weir;
