@@ -165,6 +165,34 @@ describe('Framer under fast-check', () => {
     );
   });
 
+  it('takePending hands back exactly the bytes not yet returned, under any split', () => {
+    fc.assert(
+      fc.property(fc.array(validMessage, { maxLength: 8 }), cuts, fc.nat(), (msgs, cutAt, stopAfter) => {
+        runs++;
+        const stream = Buffer.concat(msgs);
+        const f = new Framer();
+        const seen: Buffer[] = [];
+        let taken: Buffer | null = null;
+        outer: for (const c of split(stream, cutAt)) {
+          f.push(c);
+          while (f.next()) {
+            seen.push(Buffer.from(f.buffer.subarray(f.start, f.end)));
+            if (seen.length === stopAfter % (msgs.length + 1)) {
+              taken = f.takePending();
+              break outer;
+            }
+          }
+        }
+        if (taken === null) taken = f.takePending();
+        const consumed = Buffer.concat(seen);
+        expect(Buffer.concat([consumed, taken ?? Buffer.alloc(0)]).equals(stream.subarray(0, consumed.length + (taken?.length ?? 0)))).toBe(true);
+        expect(f.pendingBytes()).toBe(0);
+        expect(f.next()).toBe(false);
+      }),
+      { numRuns: 2_000 },
+    );
+  });
+
   it('ran at least 55,000 inputs', () => {
     expect(runs).toBeGreaterThanOrEqual(55_000);
   });
