@@ -92,6 +92,7 @@ class WeirProcess implements WeirInstance, Disposable {
     this.exited = new Promise((resolve) => {
       process.once('close', (code) => {
         this.book.close(`weir exited (code ${code}, signal ${process.signalCode})`);
+        this.reaper.kill(); // only needed while weir runs; never kill a reused pid later
         resolve(code);
       });
     });
