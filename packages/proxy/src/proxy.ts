@@ -18,6 +18,7 @@ import { PoolCounters } from './stats.js';
 import { AdminConsole } from './admin/console.js';
 import { listen, loadTls } from './listener.js';
 import { REPORTS } from './tokens.js';
+import { MessageHooks, MESSAGE_HOOKS } from './intercept/hooks.js';
 
 export interface ProxyOptions {
   config: ProxyConfig;
@@ -38,12 +39,23 @@ interface PoolMeta {
 
 type ServerPool = Pool<ServerConnection>;
 
+/**
+ * A resolver's own error when it names the SQLSTATE a client should get (auth_query failed,
+ * max_pools reached), rather than the kernel's WEIR_E_HOOK_FAILED wrapper around it.
+ */
+function rethrowHandlerError(e: unknown): never {
+  const cause = (e as { cause?: unknown }).cause;
+  if ((e as WeirError).code === 'WEIR_E_HOOK_FAILED' && cause instanceof Error && typeof (cause as WeirError).details?.sqlstate === 'string') throw cause;
+  throw e;
+}
+
 /** The weir wire proxy: listener, client sessions, server pools on the kernel, admin console. */
 export class Proxy implements SessionHost, PoolFactory {
   readonly kernel: Kernel;
   readonly logger: Logger;
   readonly sessions = new Set<ClientSession>();
   readonly reports = new Reports();
+  readonly hooks = new MessageHooks();
   private readonly byPid = new Map<number, ClientSession>();
   private readonly meta = new WeakMap<Pool, PoolMeta>();
   private readonly plugins: PluginClass[];
@@ -60,6 +72,7 @@ export class Proxy implements SessionHost, PoolFactory {
     this.plugins = options.plugins ?? [];
     this.kernel = new Kernel({ config: options.config as unknown as Config, logger: this.logger, clock: options.clock, plugins: this.plugins, poolFactory: this });
     this.kernel.container.register(REPORTS, { useValue: this.reports });
+    this.kernel.container.register(MESSAGE_HOOKS, { useValue: this.hooks });
     this.admin = new AdminConsole(this, this.reports);
     this.tls = loadTls(options.config.general);
     this.server.on('error', (e) => this.logger.error({ err: e }, 'listener error'));
@@ -71,6 +84,10 @@ export class Proxy implements SessionHost, PoolFactory {
 
   general(): GeneralConfig {
     return this.kernel.config.general;
+  }
+
+  messageHooks(): MessageHooks {
+    return this.hooks;
   }
 
   tlsContext(): tls.SecureContext | null {
@@ -160,14 +177,14 @@ export class Proxy implements SessionHost, PoolFactory {
         },
       };
     }
-    const resolved = await this.kernel.hooks.resolveFirst('resolveUser', { database, user }) as ResolvedUser | undefined;
+    const resolved = await this.kernel.hooks.resolveFirst('resolveUser', { database, user }).catch(rethrowHandlerError) as ResolvedUser | undefined;
     if (!resolved) return { database, user, secret: null, mode: poolCfg.pool_mode, pool: () => Promise.reject(new Error('unreachable')) };
     return {
       database, user, secret: resolved.secret, mode: poolCfg.pool_mode,
       pool: async (outcome) => {
         const { key } = resolved.pool;
         let pool = this.kernel.registry.get(key.database, key.user)?.pool as ServerPool | undefined;
-        if (!pool || pool.retired) pool = await this.kernel.hooks.resolveFirst('resolvePool', { key, resolved }) as ServerPool | undefined;
+        if (!pool || pool.retired) pool = await this.kernel.hooks.resolveFirst('resolvePool', { key, resolved }).catch(rethrowHandlerError) as ServerPool | undefined;
         if (!pool) {
           throw new WeirError('WEIR_E_NO_POOL', `no pool for ${key.user}@${key.database}: enable the dynamic_pools plugin to create pools for auth_query users`,
             { database, user, sqlstate: SqlState.CannotConnectNow });

@@ -5,6 +5,7 @@ import type { PoolMode } from '../config/schema.js';
 import type { AuthOutcome } from './auth.js';
 import type { PoolCounters } from '../stats.js';
 import type { ClientSession } from './session.js';
+import type { MessageHooks } from '../intercept/hooks.js';
 
 /** Where a client's login lands once authenticated. */
 export interface LoginTarget {
@@ -34,4 +35,6 @@ export interface SessionHost {
   /** Resolves when the proxy is not paused (PAUSE / RESUME). */
   whenRunning(): Promise<void> | null;
   readonly shuttingDown: boolean;
+  /** Message hooks registered by proxy plugins. */
+  messageHooks(): MessageHooks;
 }

@@ -75,8 +75,6 @@ export class MessageReader {
   /** Stop reading and hand back any bytes received past the last message read. */
   detach(): Buffer | null {
     this.socket.off('data', this.onData);
-    const n = this.framer.pendingBytes();
-    if (n === 0) return null;
-    return Buffer.from(this.framer.buffer.subarray(this.framer.end, this.framer.end + n));
+    return this.framer.takePending();
   }
 }

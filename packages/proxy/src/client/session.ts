@@ -16,6 +16,7 @@ import { authenticateClient, AuthFailed } from './auth.js';
 import { fatal, error, SqlState } from './errors.js';
 import type { SessionHost, LoginTarget } from './host.js';
 import type { PoolMode } from '../config/schema.js';
+import { Interceptor, type InterceptIO } from '../intercept/interceptor.js';
 
 export const ADMIN_DATABASE = 'weir';
 export const MAX_CLIENT_MESSAGE = 1 << 26;
@@ -38,7 +39,7 @@ let nextPid = 1;
 export type SessionState = 'login' | 'idle' | 'waiting' | 'active' | 'closed';
 
 /** One client connection: login, then the forwarding data path (transaction or session pooling). */
-export class ClientSession implements ScanSink, ServerOwner {
+export class ClientSession implements ScanSink, ServerOwner, InterceptIO {
   readonly pid = nextPid++ & 0x7fffffff;
   readonly secret = crypto.randomBytes(4).readInt32BE(0);
   readonly connectedAt = Date.now();
@@ -64,6 +65,8 @@ export class ClientSession implements ScanSink, ServerOwner {
   private waitStart = 0;
   private pausedServer: ServerConnection | null = null;
   private loginTimer: NodeJS.Timeout | null = null;
+  /** Framed path through plugin message hooks (transaction pooling with e.g. prepared statements); null = plain forwarding. */
+  private interceptor: Interceptor | null = null;
 
   constructor(public socket: net.Socket, private readonly host: SessionHost) {
     this.remote = `${socket.remoteAddress}:${socket.remotePort}`;
@@ -154,6 +157,8 @@ export class ClientSession implements ScanSink, ServerOwner {
     for (const [k, v] of this.params) out.push(parameterStatus(k, v));
     out.push(backendKeyData(this.pid, this.secret), readyForQuery('I'));
     this.pool = pool;
+    const hooks = this.host.messageHooks();
+    if (this.mode === 'transaction' && hooks.active) this.interceptor = new Interceptor(this.pid, pool.info.name, hooks, MAX_CLIENT_MESSAGE);
     this.finishLogin();
     this.socket.write(Buffer.concat(out));
     const leftover = reader.detach();
@@ -232,7 +237,8 @@ export class ClientSession implements ScanSink, ServerOwner {
     if (chunk.length > 0) {
       const server = this.server;
       if (server !== null && !this.hidden) {
-        if (!server.write(chunk)) this.throttleClient(server);
+        if (this.interceptor !== null) this.interceptor.clientChunk(chunk);
+        else if (!server.write(chunk)) this.throttleClient(server);
       } else {
         this.queue.push(chunk);
         if (server === null && !this.acquiring) this.acquire();
@@ -298,6 +304,7 @@ export class ClientSession implements ScanSink, ServerOwner {
     this.server = server;
     server.owner = this;
     this.pending = 0;
+    if (this.interceptor !== null) this.interceptor.attach(this, server.id);
     if (server.paramsSyncedFor !== this || server.paramsSyncedVersion !== server.paramsVersion) {
       const sql = paramSyncQuery(this.params, server.params);
       if (sql !== null) {
@@ -315,8 +322,12 @@ export class ClientSession implements ScanSink, ServerOwner {
   private flush(server: ServerConnection): void {
     const q = this.queue;
     if (q.length === 0) return;
-    for (let i = 0; i < q.length; i++) server.write(q[i]);
     this.queue = [];
+    const ic = this.interceptor;
+    for (let i = 0; i < q.length; i++) {
+      if (ic !== null) ic.clientChunk(q[i]);
+      else server.write(q[i]);
+    }
   }
 
   private readonly resumeClient = (): void => {
@@ -347,7 +358,8 @@ export class ClientSession implements ScanSink, ServerOwner {
       return;
     }
     this.counters.bytesOut += chunk.length;
-    if (!this.socket.write(chunk)) this.throttleServer(server);
+    if (this.interceptor !== null) this.interceptor.serverChunk(chunk);
+    else if (!this.socket.write(chunk)) this.throttleServer(server);
     if (readyCount !== 0) {
       this.pending -= readyCount;
       if (this.pending <= 0 && this.mode === 'transaction' && this.canRelease(server)) this.release();
@@ -356,8 +368,20 @@ export class ClientSession implements ScanSink, ServerOwner {
 
   private canRelease(server: ServerConnection): boolean {
     return server.txStatus === IDLE && !this.unsynced && this.queue.length === 0 &&
-      this.scanner.atBoundary() && server.atBoundary() && !server.broken;
+      this.scanner.atBoundary() && server.atBoundary() && !server.broken &&
+      (this.interceptor === null || this.interceptor.idle());
   }
+
+  // InterceptIO: how the framed path writes.
+  toServer(bytes: Buffer): void {
+    const server = this.server!;
+    if (!server.write(bytes)) this.throttleClient(server);
+  }
+
+  toClient(bytes: Buffer): void {
+    if (!this.socket.write(bytes)) this.throttleServer(this.server!);
+  }
+
 
   private readonly resumeServer = (): void => {
     const s = this.pausedServer;
@@ -386,6 +410,7 @@ export class ClientSession implements ScanSink, ServerOwner {
       server.paramsSyncedVersion = server.paramsVersion;
     }
     if (this.pausedServer === server) this.resumeServer();
+    if (this.interceptor !== null) this.interceptor.detach();
     this.server = null;
     this.lease = null;
     this.pending = 0;
@@ -400,6 +425,7 @@ export class ClientSession implements ScanSink, ServerOwner {
     this.lease = null;
     this.hidden = false;
     if (server) server.owner = null;
+    if (this.interceptor !== null) this.interceptor.detach();
     if (this.pausedServer === server) this.resumeServer();
     if (lease) lease.destroy(reason);
   }

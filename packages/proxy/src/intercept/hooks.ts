@@ -1,0 +1,74 @@
+import { createToken, type ConnectionId } from '@weir/kernel';
+
+/** A whole client message, valid only during the handler call. */
+export interface ClientMessage {
+  readonly type: number;
+  readonly buffer: Buffer;
+  readonly start: number;      // offset of the type byte
+  readonly bodyStart: number;
+  readonly end: number;
+}
+
+/** How the server's answer to bytes a plugin sends is treated. */
+export const Answer = {
+  /** The client gets it, as if it had sent the message itself. */
+  Forward: 0,
+  /** The client never sees it (messages the proxy injects). */
+  Hide: 1,
+  /** Hidden, except the ReadyForQuery at its end (a stand-in query whose status the client must get). */
+  HideExceptReady: 2,
+} as const;
+export type Answer = (typeof Answer)[keyof typeof Answer];
+
+export interface InterceptContext {
+  /** The client (its proxy-made backend pid). */
+  readonly clientId: number;
+  /** The pool the client is in ("user@database"). */
+  readonly poolName: string;
+  /** The server connection this message will run on. */
+  readonly serverId: ConnectionId;
+  /** Per-client state, kept across transactions; plugins key it by their own symbol. */
+  readonly state: Map<symbol, unknown>;
+  /**
+   * Send whole messages to the server. `done(failed)` runs once the answer to each message
+   * has come back (failed: an ErrorResponse, or skipped after an earlier error).
+   */
+  send(bytes: Buffer, answer?: Answer, done?: (failed: boolean) => void): void;
+  /** Answer the client at this point of the response stream without involving the server. */
+  reply(bytes: Buffer): void;
+}
+
+/** Return true when the handler took care of the message (with ctx.send / ctx.reply); false forwards it unchanged. */
+export type ClientMessageHandler = (ctx: InterceptContext, msg: ClientMessage) => boolean;
+
+/**
+ * Per-message-type hooks on the client → server stream, for proxy plugins (prepared statements).
+ * Sessions of transaction-mode pools switch to the framed path only when a handler is registered.
+ */
+export class MessageHooks {
+  private readonly client: Array<ClientMessageHandler[] | null> = new Array(256).fill(null);
+  private count = 0;
+
+  get active(): boolean {
+    return this.count > 0;
+  }
+
+  onClient(type: number, handler: ClientMessageHandler): () => void {
+    (this.client[type] ??= []).push(handler);
+    this.count++;
+    return () => {
+      const list = this.client[type];
+      const i = list ? list.indexOf(handler) : -1;
+      if (i < 0) return;
+      list!.splice(i, 1);
+      if (list!.length === 0) this.client[type] = null;
+      this.count--;
+    };
+  }
+
+  clientHandlers(type: number): ClientMessageHandler[] | null {
+    return this.client[type];
+  }
+}
+
+export const MESSAGE_HOOKS = createToken<MessageHooks>('weir.proxy.MessageHooks');

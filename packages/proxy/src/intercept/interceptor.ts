@@ -1,0 +1,223 @@
+import type { ConnectionId } from '@weir/kernel';
+import { Framer, Msg } from '@weir/protocol';
+import { Answer, type ClientMessage, type InterceptContext, type MessageHooks } from './hooks.js';
+import { Plan, Kind, kindOf, ends } from './plan.js';
+
+const MAX_SERVER_MESSAGE = 1 << 30;
+
+/** Whoever writes to the client and the server for the interceptor (the session). */
+export interface InterceptIO {
+  toServer(bytes: Buffer): void;
+  toClient(bytes: Buffer): void;
+}
+
+/** Pieces gathered for one write: one piece goes as it is, several are joined (small: cheaper than writev). */
+class Gather {
+  private parts: Buffer[] = [];
+  private bytes = 0;
+
+  add(b: Buffer): void {
+    if (b.length === 0) return;
+    this.parts.push(b);
+    this.bytes += b.length;
+  }
+
+  take(): Buffer | null {
+    const n = this.parts.length;
+    if (n === 0) return null;
+    const out = n === 1 ? this.parts[0] : Buffer.concat(this.parts, this.bytes);
+    this.parts.length = 0;
+    this.bytes = 0;
+    return out;
+  }
+}
+
+/**
+ * The framed path of a session whose pool has message hooks: client messages go through
+ * plugin handlers one by one; the server's answers are matched to a plan so answers to
+ * injected messages are hidden and plugin replies land where the client expects them.
+ */
+export class Interceptor implements InterceptContext {
+  readonly state = new Map<symbol, unknown>();
+  serverId: ConnectionId = 0;
+  private io: InterceptIO | null = null;
+  private readonly clientFramer: Framer;
+  private readonly serverFramer = new Framer(MAX_SERVER_MESSAGE);
+  private readonly plan = new Plan();
+  private readonly toServer = new Gather();
+  private readonly toClient = new Gather();
+  private readonly msg = { type: 0, buffer: Buffer.alloc(0), start: 0, bodyStart: 0, end: 0 } as { -readonly [K in keyof ClientMessage]: ClientMessage[K] };
+
+  constructor(readonly clientId: number, readonly poolName: string, private readonly hooks: MessageHooks, maxClientMessage: number) {
+    this.clientFramer = new Framer(maxClientMessage);
+  }
+
+  attach(io: InterceptIO, serverId: ConnectionId): void {
+    this.io = io;
+    this.serverId = serverId;
+  }
+
+  detach(): void {
+    this.io = null;
+    this.plan.clear();
+  }
+
+  /** True when nothing is owed by the server and no client message is half received. */
+  idle(): boolean {
+    return this.plan.length === 0 && this.clientFramer.pendingBytes() === 0 && this.serverFramer.pendingBytes() === 0;
+  }
+
+  // ------------------------------------------------------------ InterceptContext
+
+  send(bytes: Buffer, answer: Answer = Answer.Forward, done?: (failed: boolean) => void): void {
+    const io = this.io!;
+    // One plan entry per message that the server answers; `done` rides on the last one.
+    let pos = 0;
+    let last = -1;
+    while (pos + 5 <= bytes.length) {
+      const k = kindOf(bytes[pos]);
+      if (k >= 0) last = pos;
+      pos += 1 + bytes.readInt32BE(pos + 1);
+    }
+    pos = 0;
+    while (pos + 5 <= bytes.length) {
+      const k = kindOf(bytes[pos]);
+      if (k >= 0) this.plan.push(k, answer, null, pos === last ? done ?? null : null);
+      pos += 1 + bytes.readInt32BE(pos + 1);
+    }
+    if (last < 0 && done) done(false);
+    void io;
+    this.toServer.add(bytes);
+  }
+
+  reply(bytes: Buffer): void {
+    // Sent in front of the server's next answer (one write), or at the end of the client's
+    // chunk when the server owes nothing before it.
+    this.plan.push(Kind.Reply, Answer.Forward, bytes, null);
+  }
+
+  // ------------------------------------------------------------ client → server
+
+  clientChunk(chunk: Buffer): void {
+    const io = this.io!;
+    const framer = this.clientFramer;
+    framer.push(chunk);
+    const out = this.toServer;
+    let runBuf: Buffer | null = null;
+    let runStart = 0;
+    let runEnd = 0;
+    {
+      while (framer.next()) {
+        const type = framer.type;
+        const handlers = this.hooks.clientHandlers(type);
+        if (handlers !== null) {
+          if (runBuf !== null) out.add(runBuf.subarray(runStart, runEnd));
+          runBuf = null;
+          const m = this.msg;
+          m.type = type;
+          m.buffer = framer.buffer;
+          m.start = framer.start;
+          m.bodyStart = framer.bodyStart;
+          m.end = framer.end;
+          let handled = false;
+          for (let i = 0; i < handlers.length && !handled; i++) handled = handlers[i](this, m);
+          if (handled) continue;
+        }
+        if (runBuf !== framer.buffer || runEnd !== framer.start) {
+          if (runBuf !== null) out.add(runBuf.subarray(runStart, runEnd));
+          runBuf = framer.buffer;
+          runStart = framer.start;
+        }
+        runEnd = framer.end;
+        const k = kindOf(type);
+        if (k >= 0) this.plan.push(k, Answer.Forward, null, null);
+      }
+      if (runBuf !== null) out.add(runBuf.subarray(runStart, runEnd));
+    }
+    const bytes = out.take();
+    if (bytes !== null) io.toServer(bytes);
+    if (this.plan.headKind() === Kind.Reply && this.plan.onlyReplies()) this.emitReplies();
+  }
+
+  // ------------------------------------------------------------ server → client
+
+  serverChunk(chunk: Buffer): void {
+    const io = this.io!;
+    const plan = this.plan;
+    const framer = this.serverFramer;
+    framer.push(chunk);
+    if (plan.special === 0) {
+      // Nothing hidden or replied: the chunk goes on whole; walk it only to keep the plan in step.
+      io.toClient(chunk);
+      while (framer.next()) this.settle(framer.type);
+      return;
+    }
+    const out = this.toClient;
+    let runBuf: Buffer | null = null;
+    let runStart = 0;
+    let runEnd = 0;
+    while (framer.next()) {
+      const type = framer.type;
+      if (plan.headKind() === Kind.Reply) {
+        if (runBuf !== null) out.add(runBuf.subarray(runStart, runEnd));
+        runBuf = null;
+        this.gatherReplies();
+      }
+      if (this.forwards(type)) {
+        if (runBuf !== framer.buffer || runEnd !== framer.start) {
+          if (runBuf !== null) out.add(runBuf.subarray(runStart, runEnd));
+          runBuf = framer.buffer;
+          runStart = framer.start;
+        }
+        runEnd = framer.end;
+      } else if (runBuf !== null) {
+        out.add(runBuf.subarray(runStart, runEnd));
+        runBuf = null;
+      }
+      this.settle(type);
+    }
+    if (runBuf !== null) out.add(runBuf.subarray(runStart, runEnd));
+    if (plan.headKind() === Kind.Reply) this.gatherReplies();
+    const bytes = out.take();
+    if (bytes !== null) io.toClient(bytes);
+  }
+
+  /** Should the client see server message `type`, given the head of the plan? */
+  private forwards(type: number): boolean {
+    const plan = this.plan;
+    if (plan.length === 0) return true;
+    const answer = plan.headAnswer();
+    if (answer === Answer.Forward) return true;
+    if (type === Msg.ErrorResponse) return true; // an injected message failing explains the client's failure
+    if (answer === Answer.HideExceptReady) return type === Msg.ReadyForQuery;
+    return false;
+  }
+
+  /** Advance the plan past server message `type`. */
+  private settle(type: number): void {
+    const plan = this.plan;
+    const kind = plan.headKind();
+    if (kind < 0 || kind === Kind.Reply) return;
+    if (type === Msg.ErrorResponse && kind !== Kind.Query) {
+      // Extended protocol: the server skips everything up to the next Sync.
+      plan.shift(true);
+      while (plan.length > 0 && plan.headKind() !== Kind.Sync) plan.shift(true);
+      return;
+    }
+    if (ends(kind, type)) plan.shift(false);
+  }
+
+  private gatherReplies(): void {
+    const plan = this.plan;
+    while (plan.headKind() === Kind.Reply) {
+      this.toClient.add(plan.headReply()!);
+      plan.shift(false);
+    }
+  }
+
+  private emitReplies(): void {
+    this.gatherReplies();
+    const bytes = this.toClient.take();
+    if (bytes !== null) this.io!.toClient(bytes);
+  }
+}
