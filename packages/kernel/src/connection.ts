@@ -18,6 +18,8 @@ export class PoolConnection<C> implements PooledConnection<C> {
   phase: Phase = Phase.Creating;
   lastUsedAt: number;
   lease: PoolLease<C> | null = null;
+  /** Reported broken while leased or starting: closed with reason 'error' when it comes back. */
+  broken = false;
 
   constructor(
     readonly id: ConnectionId,

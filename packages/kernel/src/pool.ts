@@ -219,7 +219,7 @@ export class Pool<C = unknown> implements LeaseOwner<C> {
         if (i >= 0) this.idle.splice(i, 1);
         this.closeConn(conn, 'error');
       } else {
-        conn.destroyOnRelease = true;
+        conn.broken = true;
       }
     } catch (err) {
       this.logger.error({ err, pool: this.info.name }, 'pool: failed to handle a connection error');
@@ -256,6 +256,7 @@ export class Pool<C = unknown> implements LeaseOwner<C> {
   }
 
   private releaseVerdict(conn: PoolConnection<C>, now: number): DropReason | null {
+    if (conn.broken) return 'error';
     if (conn.destroyOnRelease) return 'released-bad';
     if (this.retiring) return this.endReason;
     const life = this.options.maxLifetimeMs ?? 0;
@@ -442,7 +443,7 @@ export class Pool<C = unknown> implements LeaseOwner<C> {
     this.pending--;
     if (conn.phase !== Phase.Creating) return this.pulse();
     if (this.retiring) return this.closeConn(conn, this.endReason);
-    if (conn.destroyOnRelease) return this.closeConn(conn, 'error');
+    if (conn.broken) return this.closeConn(conn, 'error');
     conn.phase = Phase.Idle;
     conn.lastUsedAt = this.clock.now();
     this.idle.push(conn);
