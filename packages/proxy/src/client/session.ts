@@ -416,6 +416,8 @@ export class ClientSession implements ScanSink, ServerOwner, InterceptIO {
     this.pending = 0;
     this.counters.xacts++;
     lease.release();
+    // Graceful shutdown: a client leaves once its transaction is done.
+    if (this.host.shuttingDown) this.reject(SqlState.AdminShutdown, 'weir is shutting down');
   }
 
   private dropServer(reason: string): void {
