@@ -1,1 +1,1 @@
-export {};
+export { IdleGcPlugin, idleGcConfigSchema, type IdleGcConfig } from './plugin.js';

@@ -1,0 +1,109 @@
+import { z } from 'zod';
+import {
+  TOKENS, duration, inject, messageOf,
+  type Clock, type Hooks, type Logger, type PluginDescriptor, type PoolKey, type PoolRegistry, type ReloadEvent,
+  type TimerHandle, type WeirPlugin,
+} from '@weir/kernel';
+import { DYNAMIC_POOL_KEYS, type DynamicPoolKeys } from '@weir/plugin-dynamic-pools';
+
+export const idleGcConfigSchema = z.object({
+  /** How often dynamic pools are looked at. */
+  interval: duration.default(30_000).refine((ms) => ms > 0, 'must be more than 0'),
+  /** A dynamic pool unused for this long (no lease, no waiter) is removed. */
+  pool_idle_timeout: duration.default(300_000),
+}).strict();
+
+export type IdleGcConfig = z.infer<typeof idleGcConfigSchema>;
+
+/**
+ * Every `interval`, retires each dynamic pool with no leased connection, no waiter and no
+ * connection being made, whose last acquire or release is older than `pool_idle_timeout`.
+ * Retiring closes its idle server connections (the `drop` hook fires); the next login for
+ * that user makes the pool again through `resolvePool`.
+ */
+export class IdleGcPlugin implements WeirPlugin {
+  static readonly plugin: PluginDescriptor = {
+    name: '@weir/plugin-idle-gc',
+    configKey: 'idle_gc',
+    configSchema: idleGcConfigSchema,
+    dependsOn: ['dynamic_pools'],
+    kernel: '^0.1.0',
+  };
+
+  private options: IdleGcConfig;
+  private timer: TimerHandle | null = null;
+  private stopped = false;
+
+  constructor(
+    @inject(TOKENS.Hooks) private readonly hooks: Hooks,
+    @inject(TOKENS.PoolRegistry) private readonly registry: PoolRegistry,
+    @inject(TOKENS.Clock) private readonly clock: Clock,
+    @inject(TOKENS.Logger) private readonly logger: Logger,
+    @inject(DYNAMIC_POOL_KEYS) private readonly dynamic: DynamicPoolKeys,
+    @inject(TOKENS.PluginConfig) options: unknown,
+  ) {
+    this.options = idleGcConfigSchema.parse(options ?? {});
+  }
+
+  setup(): void {
+    this.hooks.on('reload', (event) => this.reload(event));
+    this.arm();
+  }
+
+  dispose(): void {
+    this.stopped = true;
+    if (this.timer !== null) this.clock.clearTimeout(this.timer);
+    this.timer = null;
+  }
+
+  /** One pass: retire every idle dynamic pool now. Returns the keys removed. */
+  sweep(): PoolKey[] {
+    const now = this.clock.now();
+    const limit = this.options.pool_idle_timeout;
+    const removed: PoolKey[] = [];
+    for (const key of this.dynamic.keys()) {
+      const entry = this.registry.get(key.database, key.user);
+      if (entry === undefined || entry.kind !== 'dynamic') continue;
+      const s = entry.pool.stats();
+      if (s.retired || s.active > 0 || s.waiting > 0 || s.pending > 0) continue;
+      const idleFor = now - s.lastActivityAt;
+      if (idleFor < limit) continue;
+      // Same tick as the check: no acquire can slip in between; the entry leaves the map at once.
+      this.registry.retire(key.database, key.user, 'idle').catch((err: unknown) => {
+        this.logger.error({ pool: entry.pool.info.name, error: messageOf(err) }, 'retiring an idle dynamic pool failed');
+      });
+      removed.push(key);
+      this.logger.info({ pool: entry.pool.info.name, idle_ms: idleFor }, 'idle dynamic pool removed');
+    }
+    return removed;
+  }
+
+  private arm(): void {
+    if (this.stopped) return;
+    this.timer = this.clock.setTimeout(() => this.tick(), this.options.interval);
+  }
+
+  private tick(): void {
+    this.timer = null;
+    try {
+      this.sweep();
+    } catch (err) {
+      this.logger.error({ error: messageOf(err) }, 'idle pool sweep failed');
+    }
+    this.arm();
+  }
+
+  private reload(event: ReloadEvent): void {
+    const section = event.next.plugins?.[IdleGcPlugin.plugin.configKey];
+    if (section === undefined || section === null || section.enabled === false) return;
+    const { enabled: _enabled, ...body } = section;
+    const parsed = idleGcConfigSchema.safeParse(body);
+    if (!parsed.success) return;
+    const intervalChanged = parsed.data.interval !== this.options.interval;
+    this.options = parsed.data;
+    if (intervalChanged && this.timer !== null) {
+      this.clock.clearTimeout(this.timer);
+      this.arm();
+    }
+  }
+}
