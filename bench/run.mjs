@@ -91,6 +91,7 @@ async function main() {
       (cfg.quick ? ' (BENCH_QUICK)' : ''),
   );
 
+  const loadStart = os.loadavg()[0];
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'weir-bench-'));
   trackTempDir(tmp);
   giveToPostgres(tmp);
@@ -140,7 +141,8 @@ async function main() {
         port: w.port,
         proc: w.proc,
         stop: w.stop,
-        describe: `pool_mode transaction, pool_size ${cfg.poolSize}, ${describeVariant(w.variant)}` + (w.fallbacks.length ? ` (after ${w.fallbacks.length} failed variant(s))` : ''),
+        describe: `pool_mode transaction, pool_size ${cfg.poolSize}, ${describeVariant(w.variant)}` + (w.fallbacks.length ? ` (after ${w.fallbacks.length} failed variant(s))` : '') +
+          (w.listeningLine ? '' : '; note: printed no `listening` line at log_level warn'),
       });
     } catch (e) {
       t.reason = e.short ?? e.message.split('\n')[0];
@@ -160,8 +162,34 @@ async function main() {
   const order = ALL_TARGETS.filter((n) => targets[n].available);
   if (!order.length) throw new Error('no target is available');
 
+  // Idle-client RSS first, on freshly started poolers: after the pgbench runs a
+  // garbage-collected pooler (weir is Node) holds heap garbage that a later GC
+  // returns, which would make "RSS after - RSS before" meaningless.
+  const idle = {};
+  if (cfg.idleClients > 0) {
+    for (const n of ['pgbouncer', 'weir']) {
+      const t = targets[n];
+      if (!t.available || !alive(t)) continue;
+      log(`idle clients: ${cfg.idleClients} against ${n}`);
+      idle[n] = await measureIdleRss(t, cfg.idleClients);
+      const r = idle[n];
+      log(
+        `  ${n}: ${r.ready}/${r.count} idle, RSS ${r.beforeKiB} -> ${r.afterKiB} KiB` +
+          (r.kibPerClient != null ? `, ${r.kibPerClient.toFixed(2)} KiB per client` : '') +
+          (r.firstError ? `; first error: ${r.firstError}` : ''),
+      );
+      if (!alive(t)) {
+        t.available = false;
+        t.ranOnce = true;
+        t.reason = `${n} process exited (${t.proc.child.exitCode ?? t.proc.child.signalCode}) during the idle-client test`;
+        log(t.reason);
+      }
+    }
+  }
+
   // Warm-up (not recorded): caches, JIT, pool fill.
   for (const n of order) {
+    if (!targets[n].available) continue;
     log(`warm-up ${n}`);
     await runPgbench({ port: targets[n].port, clients: 40, mode: 'simple', seconds: cfg.warmupSeconds, threads: cfg.threads });
   }
@@ -204,22 +232,6 @@ async function main() {
     }
   }
 
-  const idle = {};
-  if (cfg.idleClients > 0) {
-    for (const n of ['pgbouncer', 'weir']) {
-      const t = targets[n];
-      if (!t.available || !alive(t)) continue;
-      log(`idle clients: ${cfg.idleClients} against ${n}`);
-      idle[n] = await measureIdleRss(t, cfg.idleClients);
-      const r = idle[n];
-      log(
-        `  ${n}: ${r.ready}/${r.count} idle, RSS ${r.beforeKiB} -> ${r.afterKiB} KiB` +
-          (r.kibPerClient != null ? `, ${r.kibPerClient.toFixed(2)} KiB per client` : '') +
-          (r.firstError ? `; first error: ${r.firstError}` : ''),
-      );
-    }
-  }
-
   const report = renderReport({
     scenarios,
     results,
@@ -233,6 +245,7 @@ async function main() {
       cpus: os.cpus().length,
       node: process.versions.node,
       pgVersion: pg.version,
+      load: `${loadStart.toFixed(2)} at start, ${os.loadavg()[0].toFixed(2)} at end`,
     },
   });
   process.stdout.write('\n' + report + '\n');

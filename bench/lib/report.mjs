@@ -44,7 +44,7 @@ export function renderReport({ scenarios, results, targetState, idle, meta }) {
   L.push('');
   L.push(
     `pgbench -S (point SELECT), scale ${meta.scale}, ${meta.seconds} s per run, -j ${meta.threads}, targets interleaved round-robin per scenario. ` +
-      `Machine: ${meta.cpus} CPUs, Node ${meta.node}, PostgreSQL ${meta.pgVersion}.`,
+      `Machine: ${meta.cpus} CPUs, Node ${meta.node}, PostgreSQL ${meta.pgVersion}; 1-min load average ${meta.load} (other work on the machine skews tps).`,
   );
   for (const t of ['pgbouncer', 'weir']) {
     const st = targetState[t];
