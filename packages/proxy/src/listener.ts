@@ -1,6 +1,7 @@
 import net from 'node:net';
 import tls from 'node:tls';
 import fs from 'node:fs';
+import path from 'node:path';
 import type { GeneralConfig } from '@weir/kernel';
 import { WeirError } from '@weir/kernel';
 
@@ -23,4 +24,24 @@ export function listen(server: net.Server, host: string, port: number): Promise<
       resolve(server.address() as net.AddressInfo);
     });
   });
+}
+
+/** Listen on DIR/.s.PGSQL.PORT, as PostgreSQL clients expect (psql -h DIR -p PORT). A stale socket file is replaced. */
+export async function listenUnix(server: net.Server, dir: string, port: number): Promise<string> {
+  const file = path.join(dir, `.s.PGSQL.${port}`);
+  try {
+    fs.unlinkSync(file);
+  } catch {
+    // none there
+  }
+  await new Promise<void>((resolve, reject) => {
+    const onError = (e: Error) => reject(new WeirError('WEIR_E_LISTEN', `cannot listen on unix socket ${file} (general.unix_socket_dir): ${e.message}`, { file }));
+    server.once('error', onError);
+    server.listen(file, () => {
+      server.off('error', onError);
+      resolve();
+    });
+  });
+  fs.chmodSync(file, 0o777);
+  return file;
 }

@@ -16,7 +16,7 @@ import type { PoolMode, ProxyConfig } from './config/schema.js';
 import { poolOptions, resolvedTarget, staticSpecs, targetFingerprint } from './pools.js';
 import { PoolCounters } from './stats.js';
 import { AdminConsole } from './admin/console.js';
-import { listen, loadTls } from './listener.js';
+import { listen, listenUnix, loadTls } from './listener.js';
 import { REPORTS } from './tokens.js';
 import { MessageHooks, MESSAGE_HOOKS } from './intercept/hooks.js';
 
@@ -61,6 +61,7 @@ export class Proxy implements SessionHost, PoolFactory {
   private readonly plugins: PluginClass[];
   private readonly admin: AdminConsole;
   private readonly server = net.createServer({ noDelay: true, pauseOnConnect: false }, (s) => this.accept(s));
+  private unixServer: net.Server | null = null;
   private tls: tls.SecureContext | null;
   private paused: { promise: Promise<void>; resolve: () => void } | null = null;
   private stopping: Promise<void> | null = null;
@@ -100,6 +101,12 @@ export class Proxy implements SessionHost, PoolFactory {
     for (const spec of staticSpecs(this.config)) this.kernel.registry.add({ key: spec.key, kind: 'static', pool: this.create(spec), spec });
     const g = this.general();
     this.address = await listen(this.server, g.host, g.port);
+    if (g.unix_socket_dir) {
+      this.unixServer = net.createServer((s) => this.accept(s));
+      this.unixServer.on('error', (e) => this.logger.error({ err: e }, 'unix socket listener error'));
+      const file = await listenUnix(this.unixServer, g.unix_socket_dir, this.address.port);
+      this.logger.info({ path: file }, `weir listening on unix socket ${file}`);
+    }
     this.logger.info({ address: this.address.address, port: this.address.port, pools: this.kernel.registry.entries().length },
       `weir listening on ${this.address.address}:${this.address.port}`);
     return this.address;
@@ -343,6 +350,7 @@ export class Proxy implements SessionHost, PoolFactory {
     this.stopping = (async () => {
       this.logger.info({ kind }, 'weir shutting down');
       this.server.close();
+      this.unixServer?.close();
       this.resume();
       const deadline = Date.now() + (kind === 'graceful' ? this.general().shutdown_timeout : 0);
       for (;;) {

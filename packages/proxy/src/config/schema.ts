@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { generalSchema } from '@weir/kernel';
+import { generalSchema, pluginSectionSchema } from '@weir/kernel';
 
 /** A user listed in the config: its password is an md5 hash, a SCRAM verifier or plaintext. */
 export const userSchema = z.object({
@@ -28,9 +28,11 @@ export type UserConfig = z.infer<typeof userSchema>;
 export type PoolConfig = z.infer<typeof poolSchema>;
 export type PoolMode = z.infer<typeof poolModeSchema>;
 
-export const proxyConfigSchema = z.object({
-  general: generalSchema,
-  plugins: z.record(z.string(), z.unknown()).default({}),
+/** The whole config file: `general` (kernel), `plugins` (each validated by its plugin), `pools`. */
+export const proxyConfigSchema = z.strictObject({
+  general: generalSchema.prefault({}),
+  plugins: z.record(z.string(), pluginSectionSchema).default({}),
   pools: z.record(z.string(), poolSchema).default({}),
-}).strict();
+});
+
 export type ProxyConfig = z.infer<typeof proxyConfigSchema>;
