@@ -1,6 +1,9 @@
 import type { TimerHandle } from './clock.js';
 
-/** One acquire() waiting for a connection. */
+/**
+ * One acquire() waiting for a connection. `T` only ever flows out (to resolve), so the
+ * callbacks are typed loosely to keep Pool<C> assignable to Pool<unknown>.
+ */
 export class Waiter<T> {
   /** True while in the queue. */
   queued = true;
@@ -10,9 +13,13 @@ export class Waiter<T> {
 
   constructor(
     readonly enqueuedAt: number,
-    readonly resolve: (value: T) => void,
+    private readonly settle: (value: any) => void,
     readonly reject: (err: unknown) => void,
   ) {}
+
+  resolve(value: T): void {
+    this.settle(value);
+  }
 }
 
 /**

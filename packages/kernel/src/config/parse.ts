@@ -20,7 +20,7 @@ function retype(text: string): unknown {
 function yamlProblems(src: YamlSource): ConfigProblem[] {
   return src.doc.errors.map((e) => ({
     file: src.file,
-    line: e.linePos?.[0].line,
+    line: src.lines.linePos(e.pos[0]).line,
     path: 'yaml',
     message: e.message.split('\n')[0]!,
   }));
