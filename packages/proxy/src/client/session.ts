@@ -21,6 +21,8 @@ import { Interceptor, type InterceptIO } from '../intercept/interceptor.js';
 export const ADMIN_DATABASE = 'weir';
 export const MAX_CLIENT_MESSAGE = 1 << 26;
 const MAX_STARTUP = 10_000;
+/** Bytes a client may send while it waits for a server before it is no longer read. */
+const MAX_QUEUED = 1 << 20;
 const IDLE = 73; // 'I'
 const SSL_NO = Buffer.from('N');
 const SSL_YES = Buffer.from('S');
@@ -56,6 +58,8 @@ export class ClientSession implements ScanSink, ServerOwner, InterceptIO {
   private counters = new PoolCounters();
   private readonly scanner = new Scanner(CLIENT_INTEREST, this, MAX_CLIENT_MESSAGE);
   private queue: Buffer[] = [];
+  private queuedBytes = 0;
+  private queuePaused = false;
   private acquiring = false;
   private hidden = false;      // a parameter-sync query of ours is running on the server
   private pending = 0;         // sync points sent whose ReadyForQuery has not come back
@@ -241,6 +245,11 @@ export class ClientSession implements ScanSink, ServerOwner, InterceptIO {
         else if (!server.write(chunk)) this.throttleClient(server);
       } else {
         this.queue.push(chunk);
+        this.queuedBytes += chunk.length;
+        if (this.queuedBytes > MAX_QUEUED && !this.queuePaused) {
+          this.queuePaused = true;
+          this.socket.pause();
+        }
         if (server === null && !this.acquiring) this.acquire();
       }
     }
@@ -275,14 +284,18 @@ export class ClientSession implements ScanSink, ServerOwner, InterceptIO {
       const lease = pool.tryAcquire();
       if (lease !== null) return this.attach(lease);
     }
-    this.socket.pause();
+    // The client keeps being read while it waits (pausing costs two epoll changes per wait);
+    // onClientData pauses it only if it queues more than MAX_QUEUED bytes.
     this.waitStart = performance.now();
     (gate ?? Promise.resolve())
       .then(() => pool.acquire())
       .then((lease) => {
         this.counters.waits++;
         this.counters.waitMicros += Math.round((performance.now() - this.waitStart) * 1000);
-        if (!this.closed) this.socket.resume();
+        if (this.queuePaused && !this.closed) {
+          this.queuePaused = false;
+          this.socket.resume();
+        }
         this.attach(lease);
       }, (e: Error & { code?: string }) => {
         this.acquiring = false;
@@ -323,6 +336,7 @@ export class ClientSession implements ScanSink, ServerOwner, InterceptIO {
     const q = this.queue;
     if (q.length === 0) return;
     this.queue = [];
+    this.queuedBytes = 0;
     const ic = this.interceptor;
     for (let i = 0; i < q.length; i++) {
       if (ic !== null) ic.clientChunk(q[i]);
