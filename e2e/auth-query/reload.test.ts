@@ -62,6 +62,20 @@ describe('RELOAD with auth_query', () => {
     expect(await whoami(ROLES.alice)).toBe('alice');
   });
 
+  // Skipped until ClientSession re-picks its pool when the one it holds was retired (today the
+  // next query of such a client fails with 57P03 "pool alice@appdb is retired"). Reported to the lead.
+  it.skip('a client connected across RELOAD, between transactions, goes on with its next query', async () => {
+    const c = await stack.connect(ROLES.alice);
+    try {
+      expect((await c.query('SELECT current_user AS u')).rows[0].u).toBe('alice');
+      await stack.reload({ auth: { cacheTtl: '3h', minInterval: '1ms' } });
+      expect((await c.query('SELECT current_user AS u')).rows[0].u).toBe('alice');
+    } finally {
+      await c.end().catch(() => {});
+    }
+    await stack.reload({ auth: { cacheTtl: '3h' } });
+  });
+
   it('passthrough → dedicated (server_user added): pools destroyed, cache cleared, users share the server_user pool', async () => {
     expect(await whoami(ROLES.bob)).toBe('bob');
     expect(await stack.dynamicPools()).toEqual(['alice', 'bob']);
