@@ -63,7 +63,7 @@ export async function runDemo(log: (line: string) => void = console.log): Promis
       await call('GET', '/tenants/initech/notes');
       await call('GET', '/stats');
       log('… waiting for the idle tenant pools to be collected …');
-      await new Promise((r) => setTimeout(r, 1_800));
+      await new Promise((r) => setTimeout(r, 2_500));
       await call('GET', '/stats');
       await call('GET', '/tenants/acme/notes'); // made again on demand
     } finally {
