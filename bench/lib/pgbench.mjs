@@ -49,7 +49,7 @@ export function parsePgbench(r, o = {}) {
       firstLine(err, /error|fatal|could not|aborted/i) ||
       firstLine(out, /error|fatal/i) ||
       `pgbench exited with ${r.code ?? r.signal}`;
-    error = error.replace(/^pgbench:\s*/, '');
+    error = error.replace(/pgbench:\s*/g, '').replace(/^error:\s*/i, '');
   }
   return {
     ok: error === null,
