@@ -4,7 +4,7 @@ import tls from 'node:tls';
 import type { Lease, Pool } from '@weir/kernel';
 import { WeirError } from '@weir/kernel';
 import {
-  Msg, decodeStartup, decodeQuery, authenticationOk, parameterStatus, backendKeyData, readyForQuery, query,
+  Msg, decodeStartup, decodeQuery, authenticationOk, negotiateProtocolVersion, parameterStatus, backendKeyData, readyForQuery, query,
 } from '@weir/protocol';
 import { Scanner, interestTable, NOTIFY, type ScanSink } from '../stream/scanner.js';
 import type { ServerConnection, ServerOwner } from '../server/connection.js';
@@ -69,12 +69,15 @@ export class ClientSession implements ScanSink, ServerOwner, InterceptIO {
   private waitStart = 0;
   private pausedServer: ServerConnection | null = null;
   private loginTimer: NodeJS.Timeout | null = null;
+  /** The login / admin phase reader; failed on close so a pending read never hangs. */
+  private reader: MessageReader | null = null;
   /** Framed path through plugin message hooks (transaction pooling with e.g. prepared statements); null = plain forwarding. */
   private interceptor: Interceptor | null = null;
 
   constructor(public socket: net.Socket, private readonly host: SessionHost) {
     this.remote = `${socket.remoteAddress}:${socket.remotePort}`;
     socket.setNoDelay(true);
+    socket.setKeepAlive(true, 30_000);
     socket.on('error', (e) => this.close(`client socket error: ${e.message}`));
     socket.on('close', () => this.close('client closed the connection'));
     host.register(this);
@@ -97,6 +100,7 @@ export class ClientSession implements ScanSink, ServerOwner, InterceptIO {
       this.loginTimer.unref();
     }
     const reader = new MessageReader(this.socket, MAX_STARTUP);
+    this.reader = reader;
     try {
       const params = await this.readStartup(reader);
       if (params === null) return;
@@ -121,7 +125,15 @@ export class ClientSession implements ScanSink, ServerOwner, InterceptIO {
     for (;;) {
       const m = await reader.next(false);
       const packet = decodeStartup(m.buffer, m.start, m.end);
-      if (packet.kind === 'startup') return packet.params;
+      if (packet.kind === 'startup') {
+        const options = Object.keys(packet.params).filter((k) => k.startsWith('_pq_.'));
+        if (packet.minor > 0 || options.length > 0) {
+          // We speak 3.0: tell a newer client so, and which protocol options we ignore.
+          this.socket.write(negotiateProtocolVersion(0, options));
+          for (const k of options) delete packet.params[k];
+        }
+        return packet.params;
+      }
       if (packet.kind === 'cancel') {
         this.host.cancel(packet.pid, packet.secret);
         this.close('cancel request handled');
@@ -166,6 +178,7 @@ export class ClientSession implements ScanSink, ServerOwner, InterceptIO {
     this.finishLogin();
     this.socket.write(Buffer.concat(out));
     const leftover = reader.detach();
+    this.reader = null;
     this.socket.on('data', (chunk: Buffer) => this.onClientData(chunk));
     if (this.mode === 'session') this.acquire();
     if (leftover) this.onClientData(leftover);
@@ -463,6 +476,10 @@ export class ClientSession implements ScanSink, ServerOwner, InterceptIO {
     if (this.closed) return;
     this.closed = true;
     this.finishLogin();
+    if (this.reader !== null) {
+      this.reader.fail(new Error(`client connection closed: ${reason}`));
+      this.reader = null;
+    }
     this.queue = [];
     const server = this.server;
     if (server !== null) {

@@ -44,6 +44,8 @@ export class Interceptor implements InterceptContext {
   private readonly clientFramer: Framer;
   private readonly serverFramer = new Framer(MAX_SERVER_MESSAGE);
   private readonly plan = new Plan();
+  /** Bytes of the server message in progress (not yet whole) that were already passed to the client. */
+  private forwardedPartial = 0;
   private readonly toServer = new Gather();
   private readonly toClient = new Gather();
   private readonly msg = { type: 0, buffer: Buffer.alloc(0), start: 0, bodyStart: 0, end: 0 } as { -readonly [K in keyof ClientMessage]: ClientMessage[K] };
@@ -60,6 +62,9 @@ export class Interceptor implements InterceptContext {
   detach(): void {
     this.io = null;
     this.plan.clear();
+    // Normally nothing is held here (release waits for idle()); after a lost server, start clean.
+    this.serverFramer.takePending();
+    this.forwardedPartial = 0;
   }
 
   /** True when nothing is owed by the server and no client message is half received. */
@@ -145,29 +150,36 @@ export class Interceptor implements InterceptContext {
     const io = this.io!;
     const plan = this.plan;
     const framer = this.serverFramer;
+    const held = framer.pendingBytes();
     framer.push(chunk);
-    if (plan.special === 0) {
-      // Nothing hidden or replied: the chunk goes on whole; walk it only to keep the plan in step.
+    if (plan.special === 0 && held === this.forwardedPartial) {
+      // Nothing hidden or replied, and the client has every byte held so far: the chunk goes on
+      // whole (a message it ends in half included); walk it only to keep the plan in step.
       io.toClient(chunk);
       while (framer.next()) this.settle(framer.type);
+      this.forwardedPartial = framer.pendingBytes();
       return;
     }
     const out = this.toClient;
     let runBuf: Buffer | null = null;
     let runStart = 0;
     let runEnd = 0;
+    // Leading bytes of the next whole message that already went to the client on the whole-chunk path.
+    let skip = this.forwardedPartial;
     while (framer.next()) {
       const type = framer.type;
-      if (plan.headKind() === Kind.Reply) {
+      if (skip === 0 && plan.headKind() === Kind.Reply) {
         if (runBuf !== null) out.add(runBuf.subarray(runStart, runEnd));
         runBuf = null;
         this.gatherReplies();
       }
-      if (this.forwards(type)) {
-        if (runBuf !== framer.buffer || runEnd !== framer.start) {
+      if (skip !== 0 || this.forwards(type)) {
+        const from = framer.start + skip;
+        skip = 0;
+        if (runBuf !== framer.buffer || runEnd !== from) {
           if (runBuf !== null) out.add(runBuf.subarray(runStart, runEnd));
           runBuf = framer.buffer;
-          runStart = framer.start;
+          runStart = from;
         }
         runEnd = framer.end;
       } else if (runBuf !== null) {
@@ -176,6 +188,8 @@ export class Interceptor implements InterceptContext {
       }
       this.settle(type);
     }
+    // Only whole messages go on from here: a message still in half is held back.
+    this.forwardedPartial = skip;
     if (runBuf !== null) out.add(runBuf.subarray(runStart, runEnd));
     if (plan.headKind() === Kind.Reply) this.gatherReplies();
     const bytes = out.take();
@@ -200,8 +214,7 @@ export class Interceptor implements InterceptContext {
     if (kind < 0 || kind === Kind.Reply) return;
     if (type === Msg.ErrorResponse && kind !== Kind.Query) {
       // Extended protocol: the server skips everything up to the next Sync.
-      plan.shift(true);
-      while (plan.length > 0 && plan.headKind() !== Kind.Sync) plan.shift(true);
+      plan.failToSync();
       return;
     }
     if (ends(kind, type)) plan.shift(false);

@@ -55,7 +55,20 @@ export class Plan {
     return this.size;
   }
 
+  /**
+   * The server failed a message and is skipping everything up to a Sync it has not been sent
+   * yet: what is pushed before that Sync gets no answer (its owner is told it failed at once).
+   */
+  private skipping = false;
+
   push(kind: number, answer: number, reply: Buffer | null, done: Done): void {
+    if (this.skipping) {
+      if (kind !== Kind.Sync) {
+        if (done !== null) done(true);
+        return;
+      }
+      this.skipping = false;
+    }
     if (this.size === this.kinds.length) this.grow();
     const i = (this.head + this.size) & (this.kinds.length - 1);
     this.kinds[i] = kind;
@@ -97,7 +110,18 @@ export class Plan {
     if (done !== null) done(failed);
   }
 
+  /**
+   * An ErrorResponse to an extended-protocol message: the head and everything after it up to the
+   * next Sync fail unanswered (the server skips them); with no Sync sent yet, so do later pushes.
+   */
+  failToSync(): void {
+    this.shift(true);
+    while (this.size > 0 && this.kinds[this.head] !== Kind.Sync) this.shift(true);
+    if (this.size === 0) this.skipping = true;
+  }
+
   clear(): void {
+    this.skipping = false;
     while (this.size > 0) this.shift(true);
   }
 

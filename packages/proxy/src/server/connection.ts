@@ -59,6 +59,7 @@ export class ServerConnection implements ScanSink {
   ): Promise<ServerConnection> {
     const socket = net.connect({ host: address.host, port: address.port });
     socket.setNoDelay(true);
+    socket.setKeepAlive(true, 30_000);
     const conn = new ServerConnection(id, socket, address);
     await conn.login(creds, signal, extraParams);
     return conn;
