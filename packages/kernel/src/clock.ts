@@ -8,9 +8,31 @@ export interface Clock {
   clearTimeout(h: TimerHandle): void;
 }
 
-/** Date.now and global timers; timers are unref'd so they never keep the process alive. */
+let turnNow = 0;
+let turnValid = false;
+const endTurn = (): void => {
+  turnValid = false;
+};
+
+/**
+ * Date.now(), read at most once per event-loop turn: reading the system clock costs 100+ ns on
+ * some hosts, and the pool asks for the time on every checkout and release. Within one turn the
+ * value stays put (a turn lasts micro- to milliseconds); the next turn reads it afresh.
+ */
+function nowThisTurn(): number {
+  if (turnValid) return turnNow;
+  turnNow = Date.now();
+  turnValid = true;
+  setImmediate(endTurn);
+  return turnNow;
+}
+
+/**
+ * The real clock: `now()` is Date.now() read once per event-loop turn (use performance.now()
+ * to time code); global timers, unref'd so they never keep the process alive.
+ */
 export const systemClock: Clock = {
-  now: Date.now,
+  now: nowThisTurn,
   setTimeout(fn, ms) {
     const t = setTimeout(fn, ms);
     t.unref();

@@ -79,6 +79,9 @@ export class Pool<C = unknown> implements LeaseOwner<C> {
   private acquiredTotal = 0;
   private lastActivityAt: number;
 
+  /** One timer for every waiter: due at the oldest waiter's deadline. */
+  private waitTimer: TimerHandle | null = null;
+  private waitTimerAt = Infinity;
   private sweepTimer: TimerHandle | null = null;
   private sweepAt = Infinity;
   private minRetryAt = 0;
@@ -155,7 +158,10 @@ export class Pool<C = unknown> implements LeaseOwner<C> {
       const w = new Waiter<Lease<C>>(now, resolve, reject);
       this.waiters.push(w);
       const ms = this.options.acquireTimeoutMs;
-      if (ms > 0) w.timer = this.clock.setTimeout(() => this.timeoutWaiter(w, ms), ms);
+      if (ms > 0) {
+        w.deadline = now + ms;
+        if (w.deadline < this.waitTimerAt) this.armWaitTimer(w.deadline, now);
+      }
       if (signal !== undefined) {
         w.signal = signal;
         w.onAbort = () => this.abortWaiter(w, signal);
@@ -318,6 +324,11 @@ export class Pool<C = unknown> implements LeaseOwner<C> {
 
   /** Decide hand-off, creation and eviction. Re-entrant calls fold into the running one. */
   private pulse(): void {
+    // nothing to decide: nobody waits, size within [min, max], not ending (the common release)
+    if (this.waiters.size === 0 && !this.retiring) {
+      const size = this.size();
+      if (size <= this.options.max && size >= (this.options.min ?? 0)) return;
+    }
     if (this.pulsing) {
       this.again = true;
       return;
@@ -604,24 +615,40 @@ export class Pool<C = unknown> implements LeaseOwner<C> {
   // ---- waiters and ending -------------------------------------------------------------------
 
   private clearWaiter(w: Waiter<Lease<C>>): void {
-    if (w.timer !== null) this.clock.clearTimeout(w.timer);
-    w.timer = null;
     if (w.signal !== undefined && w.onAbort !== null) w.signal.removeEventListener('abort', w.onAbort);
     w.onAbort = null;
   }
 
-  private timeoutWaiter(w: Waiter<Lease<C>>, ms: number): void {
-    w.timer = null;
-    if (!w.queued) return;
-    this.waiters.remove(w);
-    this.clearWaiter(w);
-    w.reject(
-      new WeirError(ErrorCodes.ACQUIRE_TIMEOUT, `pool ${this.info.name}: no connection available within ${ms}ms`, {
-        pool: this.info.name,
-        timeoutMs: ms,
-      }),
-    );
+  private armWaitTimer(at: number, now: number): void {
+    if (this.waitTimer !== null) this.clock.clearTimeout(this.waitTimer);
+    this.waitTimerAt = at;
+    this.waitTimer = this.clock.setTimeout(this.onWaitTimer, Math.max(0, at - now));
   }
+
+  /**
+   * Time out waiters whose deadline passed. Waiters queue in deadline order (same timeout, FIFO),
+   * so only the head is looked at; the timer is then re-armed for the new head.
+   */
+  private readonly onWaitTimer = (): void => {
+    this.waitTimer = null;
+    this.waitTimerAt = Infinity;
+    const now = this.clock.now();
+    for (let w = this.waiters.peek(); w !== undefined; w = this.waiters.peek()) {
+      if (w.deadline > now) {
+        if (w.deadline !== Infinity) this.armWaitTimer(w.deadline, now);
+        return;
+      }
+      this.waiters.remove(w);
+      this.clearWaiter(w);
+      const ms = w.deadline - w.enqueuedAt;
+      w.reject(
+        new WeirError(ErrorCodes.ACQUIRE_TIMEOUT, `pool ${this.info.name}: no connection available within ${ms}ms`, {
+          pool: this.info.name,
+          timeoutMs: ms,
+        }),
+      );
+    }
+  };
 
   private abortWaiter(w: Waiter<Lease<C>>, signal: AbortSignal): void {
     if (!w.queued) return;
@@ -659,7 +686,9 @@ export class Pool<C = unknown> implements LeaseOwner<C> {
       }
       if (this.sweepTimer !== null) this.clock.clearTimeout(this.sweepTimer);
       if (this.minTimer !== null) this.clock.clearTimeout(this.minTimer);
-      this.sweepTimer = this.minTimer = null;
+      if (this.waitTimer !== null) this.clock.clearTimeout(this.waitTimer);
+      this.sweepTimer = this.minTimer = this.waitTimer = null;
+      this.waitTimerAt = Infinity;
       this.sweepAt = Infinity;
       this.logger.info({ pool: this.info.name, reason }, `pool ${dropReason === 'shutdown' ? 'closing' : 'retiring'}`);
     }

@@ -1,5 +1,3 @@
-import type { TimerHandle } from './clock.js';
-
 /**
  * One acquire() waiting for a connection. `T` only ever flows out (to resolve), so the
  * callbacks are typed loosely to keep Pool<C> assignable to Pool<unknown>.
@@ -7,7 +5,8 @@ import type { TimerHandle } from './clock.js';
 export class Waiter<T> {
   /** True while in the queue. */
   queued = true;
-  timer: TimerHandle | null = null;
+  /** Clock time at which it times out (Infinity: never). */
+  deadline = Infinity;
   signal: AbortSignal | undefined = undefined;
   onAbort: (() => void) | null = null;
 
