@@ -107,7 +107,9 @@ export class Proxy implements SessionHost, PoolFactory {
       const file = await listenUnix(this.unixServer, g.unix_socket_dir, this.address.port);
       this.logger.info({ path: file }, `weir listening on unix socket ${file}`);
     }
-    this.logger.info({ address: this.address.address, port: this.address.port, pools: this.kernel.registry.entries().length },
+    // The "listening" line is part of the CLI contract: printed whatever log_level says (unless silent).
+    const announce = this.logger.level === 'silent' ? this.logger : this.logger.child({}, { level: 'info' });
+    announce.info({ address: this.address.address, port: this.address.port, pools: this.kernel.registry.entries().length },
       `weir listening on ${this.address.address}:${this.address.port}`);
     return this.address;
   }
