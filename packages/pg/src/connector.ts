@@ -2,7 +2,7 @@ import pg from 'pg';
 import type { ConnectContext, Connector, DropReason } from '@weir/kernel';
 
 /** A class that builds node-postgres clients: `pg.Client` or a subclass of it. */
-export type ClientClass = new (config: pg.ClientConfig) => pg.Client;
+export type ClientClass = new (config?: pg.ClientConfig) => pg.Client;
 
 export interface PgConnectorOptions {
   /** Client class to build (default `pg.Client`). */

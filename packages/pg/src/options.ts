@@ -9,7 +9,7 @@ export type PluginEntry = PluginClass | readonly [PluginClass, Record<string, un
  * Options of a weir `Pool`: everything `pg.Pool` takes (passed on to each `pg.Client`) plus the
  * weir plugins to run in-process.
  */
-export interface PoolConfig extends Omit<pg.PoolConfig, 'Client' | 'onConnect' | 'verify' | 'log' | 'Promise'> {
+export interface PoolConfig extends Omit<pg.PoolConfig, 'Client' | 'onConnect' | 'verify' | 'Promise'> {
   /**
    * Plugin classes, the same the proxy uses, each enabled with its config section:
    * `[DynamicPoolsPlugin, [IdleGcPlugin, { pool_idle_timeout: '5m' }]]`.
@@ -18,11 +18,34 @@ export interface PoolConfig extends Omit<pg.PoolConfig, 'Client' | 'onConnect' |
   /** Client class to build (default `pg.Client`). */
   Client?: ClientClass;
   /** Runs on every new client before its first use (after the plugins' `create` handlers); a throw discards the client. */
-  onConnect?: (client: pg.Client) => void | Promise<void>;
+  onConnect?: (client: pg.ClientBase) => void | Promise<void>;
+  /** Runs on every new client after `onConnect`; calling `done(err)` discards the client (pg.Pool's `verify`). */
+  verify?: (client: pg.PoolClient, done: (err?: Error) => void) => void;
   /** Time source of the pools and plugins (tests pass a `FakeClock`). */
   clock?: Clock;
   /** pino logger for the kernel and plugins (default: silent). */
   logger?: Logger;
+}
+
+/** The options as the pool holds them (`pool.options`): pg.Pool's defaults filled in. */
+export interface ResolvedPoolConfig extends PoolConfig {
+  max: number;
+  maxUses: number;
+  allowExitOnIdle: boolean;
+  maxLifetimeSeconds: number;
+  idleTimeoutMillis: number | null;
+}
+
+/** pg.Pool's defaults over the options given. */
+export function resolvePoolConfig(config: PoolConfig): ResolvedPoolConfig {
+  return {
+    ...config,
+    max: config.max ?? 10,
+    maxUses: config.maxUses ?? Infinity,
+    allowExitOnIdle: config.allowExitOnIdle ?? false,
+    maxLifetimeSeconds: config.maxLifetimeSeconds ?? 0,
+    idleTimeoutMillis: config.idleTimeoutMillis === undefined ? 10_000 : config.idleTimeoutMillis,
+  };
 }
 
 /** Per-tenant pool: whom to log in as, plus any client setting that differs from the base pool's. */
@@ -47,7 +70,7 @@ export function kernelPoolOptions(config: PoolConfig): KernelPoolOptions {
   };
 }
 
-const WEIR_KEYS = ['plugins', 'Client', 'onConnect', 'clock', 'logger', 'max', 'min', 'idleTimeoutMillis', 'maxUses', 'maxLifetimeSeconds', 'allowExitOnIdle'] as const;
+const WEIR_KEYS = ['plugins', 'Client', 'onConnect', 'verify', 'log', 'clock', 'logger', 'max', 'min', 'idleTimeoutMillis', 'maxUses', 'maxLifetimeSeconds', 'allowExitOnIdle'] as const;
 
 /** The settings every pg.Client of the pool gets (pool and weir options removed). */
 export function clientConfig(config: PoolConfig): pg.ClientConfig {

@@ -160,6 +160,19 @@ describe('connect and release', () => {
     await p.end();
   });
 
+  it('discards a client that verify() rejects, and fills in pg.Pool defaults in pool.options', async () => {
+    let calls = 0;
+    const p = pool({
+      max: 1,
+      verify: (_client, done) => done(++calls === 1 ? new Error('not this one') : undefined),
+    });
+    expect(p.options).toMatchObject({ max: 1, maxUses: Infinity, allowExitOnIdle: false, maxLifetimeSeconds: 0, idleTimeoutMillis: 10_000 });
+    await expect(p.query('SELECT 1')).rejects.toThrow('not this one');
+    expect((await p.query('SELECT 1 AS n')).rows[0].n).toBe(1);
+    expect(calls).toBe(2);
+    await p.end();
+  });
+
   it('closes an idle client whose backend dies, says error, and serves the next query with a new one', async () => {
     const p = pool({ max: 1 });
     const errors: Error[] = [];

@@ -26,7 +26,7 @@ import {
 } from '@weir/kernel';
 import { PgConnector, isUsable } from './connector.js';
 import { findStatementCache, trackStatements, type StatementCacheLike } from './statements.js';
-import { clientConfig, kernelPoolOptions, pluginSections, type PoolConfig, type TenantConfig } from './options.js';
+import { clientConfig, kernelPoolOptions, pluginSections, resolvePoolConfig, type PoolConfig, type ResolvedPoolConfig, type TenantConfig } from './options.js';
 
 /** A client checked out of a pool: a real `pg.Client` with `release()`. */
 export interface PoolClient extends pg.Client {
@@ -69,6 +69,9 @@ export abstract class BasePool extends EventEmitter {
   ending = false;
   /** True once `end()` finished. */
   ended = false;
+
+  /** The options, pg.Pool's defaults filled in. */
+  abstract readonly options: ResolvedPoolConfig;
 
   /** The kernel pool this facade leases from, creating it if needed. */
   protected abstract target(): Promise<KernelPool<pg.Client>>;
@@ -177,8 +180,8 @@ export class Pool extends BasePool implements PoolFactory {
   readonly kernel: Kernel;
   /** Reports plugins publish (the proxy shows them as `SHOW <NAME>`). */
   readonly reports = new Reports();
-  /** The options as given. */
-  readonly options: PoolConfig;
+  /** The options, pg.Pool's defaults filled in. */
+  readonly options: ResolvedPoolConfig;
   /** Key of the pool `query`/`connect` use. */
   readonly key: PoolKey;
 
@@ -197,7 +200,7 @@ export class Pool extends BasePool implements PoolFactory {
 
   constructor(config: PoolConfig = {}) {
     super();
-    this.options = config;
+    this.options = resolvePoolConfig(config);
     this.baseClient = clientConfig(config);
     this.poolOptions = kernelPoolOptions(config);
     this.logger = config.logger ?? silentLogger();
@@ -355,7 +358,7 @@ export class Pool extends BasePool implements PoolFactory {
       const uses = (client[USES] = (client[USES] ?? 0) + 1);
       facade.emit('release', err, client);
       const maxUses = this.options.maxUses;
-      if (err || !isUsable(client) || (maxUses !== undefined && maxUses > 0 && uses >= maxUses)) {
+      if (err || !isUsable(client) || (maxUses > 0 && uses >= maxUses)) {
         lease.destroy('released-bad');
         return;
       }
@@ -373,11 +376,18 @@ export class Pool extends BasePool implements PoolFactory {
     const announce = (): void => {
       if (this.options.allowExitOnIdle) client.unref?.();
       this.announced.add(client);
+      this.options.log?.('new client connected', conn.pool.name, conn.id);
       this.facadeFor(conn.pool.key).emit('connect', client);
     };
-    const onConnect = this.options.onConnect;
-    if (onConnect === undefined) return announce();
-    return Promise.resolve(onConnect(client)).then(announce);
+    const { onConnect, verify } = this.options;
+    if (onConnect === undefined && verify === undefined) return announce();
+    return (async () => {
+      if (onConnect !== undefined) await onConnect(client);
+      if (verify !== undefined) {
+        await new Promise<void>((resolve, reject) => verify(client as PoolClient, (err?: Error) => (err ? reject(err) : resolve())));
+      }
+      announce();
+    })();
   }
 
   private dropped(conn: PooledConnection<pg.Client>): void {
@@ -385,6 +395,7 @@ export class Pool extends BasePool implements PoolFactory {
     this.leased.delete(client);
     if (!this.announced.has(client)) return;
     this.announced.delete(client);
+    this.options.log?.('client removed', conn.pool.name, conn.id);
     this.facadeFor(conn.pool.key).emit('remove', client);
   }
 
@@ -394,6 +405,11 @@ export class Pool extends BasePool implements PoolFactory {
     const facade = this.facadeFor(key);
     if (facade !== this && facade.listenerCount('error') === 0) this.emit('error', err, client);
     else facade.emit('error', err, client);
+  }
+
+  /** @internal The settings given to `for()` for a tenant. */
+  tenantConfig(key: PoolKey): TenantConfig | undefined {
+    return this.tenantConfigs.get(poolKeyId(key.database, key.user));
   }
 
   /** @internal Login facts for a tenant's resolvePool request. */
@@ -426,6 +442,12 @@ export class TenantPool extends BasePool {
 
   protected get root(): Pool {
     return this.parent;
+  }
+
+  /** The base pool's options with this tenant's over them. */
+  get options(): ResolvedPoolConfig {
+    const { max, ...client } = this.parent.tenantConfig(this.key) ?? ({} as Partial<TenantConfig>);
+    return { ...this.parent.options, ...client, ...(max === undefined ? {} : { max }) };
   }
 
   protected current(): KernelPool<pg.Client> | undefined {
