@@ -1,11 +1,10 @@
 /** The README's example, run as written (its import of '@weir/kernel' pointed at this package's source). */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { expect, it, vi } from 'vitest';
 
 it('the README example runs', async () => {
-  const here = dirname(fileURLToPath(import.meta.url));
+  const here = __dirname;
   const readme = readFileSync(join(here, '..', 'README.md'), 'utf8');
   const code = /```ts\n([\s\S]*?)```/.exec(readme)?.[1];
   expect(code).toBeDefined();
