@@ -64,10 +64,8 @@ describe('idle dynamic pool GC', () => {
     expect(rows).toEqual([{ who: 'bob' }]);
   });
 
-  // Skipped until ClientSession re-picks its pool when the one it holds was retired: today a
-  // client whose pool GC removes between its login and its first query gets 57P03 "pool … is
-  // retired" (the proxy re-asks resolvePool only during the login itself). Reported to the lead.
-  it.skip('logins racing removals all succeed', async () => {
+  // A client whose pool GC removes between its login and its first query re-resolves its pool.
+  it('logins racing removals all succeed', async () => {
     // GC now removes the pool whenever it is idle at a tick (every 20ms); short-lived clients of
     // one user, a few at once, keep landing right before and after removals.
     await stack.reload({ gc: { interval: '20ms', poolIdleTimeout: '0ms' } });

@@ -73,6 +73,9 @@ export class ClientSession implements ScanSink, ServerOwner, InterceptIO {
   private reader: MessageReader | null = null;
   /** Framed path through plugin message hooks (transaction pooling with e.g. prepared statements); null = plain forwarding. */
   private interceptor: Interceptor | null = null;
+  /** Finds the client's pool again after it was retired (the login's own resolution). */
+  private repool: (() => Promise<Pool<ServerConnection>>) | null = null;
+  private repools = 0;
 
   constructor(public socket: net.Socket, private readonly host: SessionHost) {
     this.remote = `${socket.remoteAddress}:${socket.remotePort}`;
@@ -159,6 +162,15 @@ export class ClientSession implements ScanSink, ServerOwner, InterceptIO {
 
   private async enterPool(target: LoginTarget, outcome: Awaited<ReturnType<typeof authenticateClient>>, startup: Record<string, string>, reader: MessageReader): Promise<void> {
     const pool = await target.pool(outcome);
+    this.repool = async () => {
+      // Resolve the login again under the running config (a RELOAD may have changed where it goes).
+      const again = await this.host.findLogin(this.database, this.user);
+      if ('sqlstate' in again) throw new WeirError('WEIR_E_NO_POOL', again.message, { sqlstate: again.sqlstate });
+      if (again.secret === null) {
+        throw new WeirError('WEIR_E_NO_POOL', `user "${this.user}" is no longer known for database "${this.database}"`, { sqlstate: SqlState.InvalidAuthorization });
+      }
+      return again.pool(outcome);
+    };
     const welcome = await this.host.welcome(pool);
     if (this.closed) return;
     this.mode = target.mode;
@@ -292,6 +304,7 @@ export class ClientSession implements ScanSink, ServerOwner, InterceptIO {
   private acquire(): void {
     const pool = this.pool!;
     this.acquiring = true;
+    if (pool.retired) return this.repoolThenAcquire();
     const gate = this.host.whenRunning();
     if (gate === null) {
       const lease = pool.tryAcquire();
@@ -311,16 +324,40 @@ export class ClientSession implements ScanSink, ServerOwner, InterceptIO {
         }
         this.attach(lease);
       }, (e: Error & { code?: string }) => {
-        this.acquiring = false;
-        if (this.closed) return;
-        const sqlstate = e.code === 'WEIR_E_ACQUIRE_TIMEOUT' ? SqlState.ConnectionFailure : SqlState.CannotConnectNow;
-        this.host.logger.warn({ user: this.user, database: this.database, code: e.code }, `no server connection for client: ${e.message}`);
-        this.reject(sqlstate, e.message);
+        if (e.code === 'WEIR_E_POOL_RETIRED' && !this.closed) return this.repoolThenAcquire();
+        this.acquireFailed(e);
       });
+  }
+
+  /**
+   * The client's pool was retired (RELOAD, idle GC) while it stayed connected: find or make
+   * its pool again the way login did, and go on with the query it sent.
+   */
+  private repoolThenAcquire(): void {
+    if (this.repool === null || ++this.repools > 3) {
+      return this.acquireFailed(new WeirError('WEIR_E_POOL_RETIRED', `pool ${this.pool?.info.name} was retired and no pool replaces it`));
+    }
+    this.repool().then((pool) => {
+      if (this.closed) return;
+      this.pool = pool;
+      this.counters = this.host.counters(pool);
+      this.interceptor?.setPool(pool.info.name);
+      this.acquire();
+    }, (e: Error & { code?: string }) => this.acquireFailed(e));
+  }
+
+  private acquireFailed(e: Error & { code?: string; details?: Record<string, unknown> }): void {
+    this.acquiring = false;
+    if (this.closed) return;
+    const sqlstate = typeof e.details?.sqlstate === 'string' ? e.details.sqlstate
+      : e.code === 'WEIR_E_ACQUIRE_TIMEOUT' ? SqlState.ConnectionFailure : SqlState.CannotConnectNow;
+    this.host.logger.warn({ user: this.user, database: this.database, code: e.code }, `no server connection for client: ${e.message}`);
+    this.reject(sqlstate, e.message);
   }
 
   private attach(lease: Lease<ServerConnection>): void {
     this.acquiring = false;
+    this.repools = 0;
     if (this.closed) {
       lease.release();
       return;

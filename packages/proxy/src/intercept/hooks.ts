@@ -30,12 +30,22 @@ export interface InterceptContext {
   /** Per-client state, kept across transactions; plugins key it by their own symbol. */
   readonly state: Map<symbol, unknown>;
   /**
-   * Send whole messages to the server. `done(failed)` runs once the answer to each message
-   * has come back (failed: an ErrorResponse, or skipped after an earlier error).
+   * Transaction status byte of the last ReadyForQuery from the server ('I', 'T' or 'E'). With
+   * pipelining it may lag behind messages the client has already sent.
    */
-  send(bytes: Buffer, answer?: Answer, done?: (failed: boolean) => void): void;
-  /** Answer the client at this point of the response stream without involving the server. */
-  reply(bytes: Buffer): void;
+  readonly txStatus: number;
+  /**
+   * Send whole messages to the server. `done(failed, skipped)` runs once the answer to the last
+   * of them has come back (failed: an ErrorResponse, or no answer; skipped: no answer because
+   * the server skipped it after an earlier error in the extended protocol).
+   */
+  send(bytes: Buffer, answer?: Answer, done?: (failed: boolean, skipped: boolean) => void): void;
+  /**
+   * Answer the client at this point of the response stream without involving the server.
+   * `done(skipped)` runs when the reply goes out, or is dropped because an earlier message
+   * failed and the server skips to the next Sync (skipped: true).
+   */
+  reply(bytes: Buffer, done?: (skipped: boolean) => void): void;
 }
 
 /** Return true when the handler took care of the message (with ctx.send / ctx.reply); false forwards it unchanged. */

@@ -4,6 +4,7 @@ import { Answer, type ClientMessage, type InterceptContext, type MessageHooks } 
 import { Plan, Kind, kindOf, ends } from './plan.js';
 
 const MAX_SERVER_MESSAGE = 1 << 30;
+const IDLE = 0x49; // 'I'
 
 /** Whoever writes to the client and the server for the interceptor (the session). */
 export interface InterceptIO {
@@ -40,6 +41,7 @@ class Gather {
 export class Interceptor implements InterceptContext {
   readonly state = new Map<symbol, unknown>();
   serverId: ConnectionId = 0;
+  txStatus = IDLE;
   private io: InterceptIO | null = null;
   private readonly clientFramer: Framer;
   private readonly serverFramer = new Framer(MAX_SERVER_MESSAGE);
@@ -50,13 +52,19 @@ export class Interceptor implements InterceptContext {
   private readonly toClient = new Gather();
   private readonly msg = { type: 0, buffer: Buffer.alloc(0), start: 0, bodyStart: 0, end: 0 } as { -readonly [K in keyof ClientMessage]: ClientMessage[K] };
 
-  constructor(readonly clientId: number, readonly poolName: string, private readonly hooks: MessageHooks, maxClientMessage: number) {
+  constructor(readonly clientId: number, public poolName: string, private readonly hooks: MessageHooks, maxClientMessage: number) {
     this.clientFramer = new Framer(maxClientMessage);
+  }
+
+  /** The client moved to another pool (its old one was retired). */
+  setPool(name: string): void {
+    this.poolName = name;
   }
 
   attach(io: InterceptIO, serverId: ConnectionId): void {
     this.io = io;
     this.serverId = serverId;
+    this.txStatus = IDLE; // sessions are handed idle server connections
   }
 
   detach(): void {
@@ -74,7 +82,7 @@ export class Interceptor implements InterceptContext {
 
   // ------------------------------------------------------------ InterceptContext
 
-  send(bytes: Buffer, answer: Answer = Answer.Forward, done?: (failed: boolean) => void): void {
+  send(bytes: Buffer, answer: Answer = Answer.Forward, done?: (failed: boolean, skipped: boolean) => void): void {
     const io = this.io!;
     // One plan entry per message that the server answers; `done` rides on the last one.
     let pos = 0;
@@ -90,15 +98,15 @@ export class Interceptor implements InterceptContext {
       if (k >= 0) this.plan.push(k, answer, null, pos === last ? done ?? null : null);
       pos += 1 + bytes.readInt32BE(pos + 1);
     }
-    if (last < 0 && done) done(false);
+    if (last < 0 && done) done(false, false);
     void io;
     this.toServer.add(bytes);
   }
 
-  reply(bytes: Buffer): void {
+  reply(bytes: Buffer, done?: (skipped: boolean) => void): void {
     // Sent in front of the server's next answer (one write), or at the end of the client's
     // chunk when the server owes nothing before it.
-    this.plan.push(Kind.Reply, Answer.Forward, bytes, null);
+    this.plan.push(Kind.Reply, Answer.Forward, bytes, done === undefined ? null : (failed) => done(failed));
   }
 
   // ------------------------------------------------------------ client → server
@@ -141,7 +149,7 @@ export class Interceptor implements InterceptContext {
     }
     const bytes = out.take();
     if (bytes !== null) io.toServer(bytes);
-    if (this.plan.headKind() === Kind.Reply && this.plan.onlyReplies()) this.emitReplies();
+    if (this.plan.headKind() === Kind.Reply && this.forwardedPartial === 0 && this.plan.onlyReplies()) this.emitReplies();
   }
 
   // ------------------------------------------------------------ server → client
@@ -191,7 +199,7 @@ export class Interceptor implements InterceptContext {
     // Only whole messages go on from here: a message still in half is held back.
     this.forwardedPartial = skip;
     if (runBuf !== null) out.add(runBuf.subarray(runStart, runEnd));
-    if (plan.headKind() === Kind.Reply) this.gatherReplies();
+    if (skip === 0 && plan.headKind() === Kind.Reply) this.gatherReplies();
     const bytes = out.take();
     if (bytes !== null) io.toClient(bytes);
   }
@@ -207,14 +215,17 @@ export class Interceptor implements InterceptContext {
     return false;
   }
 
-  /** Advance the plan past server message `type`. */
+  /** Advance the plan past server message `type` (the server framer's current message). */
   private settle(type: number): void {
+    if (type === Msg.ReadyForQuery) this.txStatus = this.serverFramer.buffer[this.serverFramer.bodyStart];
     const plan = this.plan;
     const kind = plan.headKind();
     if (kind < 0 || kind === Kind.Reply) return;
-    if (type === Msg.ErrorResponse && kind !== Kind.Query) {
+    if (type === Msg.ErrorResponse) {
+      // A simple query, or a Sync whose implicit commit failed: answered by ReadyForQuery all the same.
+      if (kind === Kind.Query || kind === Kind.Sync) plan.markHeadFailed();
       // Extended protocol: the server skips everything up to the next Sync.
-      plan.failToSync();
+      else plan.failToSync();
       return;
     }
     if (ends(kind, type)) plan.shift(false);

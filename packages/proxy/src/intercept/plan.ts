@@ -38,7 +38,8 @@ export function ends(kind: number, type: number): boolean {
   }
 }
 
-type Done = ((failed: boolean) => void) | null;
+/** failed: the message got an ErrorResponse or no answer at all; skipped: no answer (the server skipped it after an earlier error). */
+type Done = ((failed: boolean, skipped: boolean) => void) | null;
 
 /** A ring buffer of plan entries (parallel arrays: no object per entry). */
 export class Plan {
@@ -64,7 +65,7 @@ export class Plan {
   push(kind: number, answer: number, reply: Buffer | null, done: Done): void {
     if (this.skipping) {
       if (kind !== Kind.Sync) {
-        if (done !== null) done(true);
+        if (done !== null) done(true, true);
         return;
       }
       this.skipping = false;
@@ -98,16 +99,27 @@ export class Plan {
     return this.bytes[this.head];
   }
 
+  /** The head's answer carried an ErrorResponse (simple query, or a Sync whose commit failed): it fails when it ends. */
+  private headFailed = false;
+
+  markHeadFailed(): void {
+    this.headFailed = true;
+  }
+
   /** Remove the head entry, telling its owner whether it failed. */
-  shift(failed: boolean): void {
+  shift(failed: boolean, skipped = false): void {
     const i = this.head;
     const done = this.dones[i];
+    if (this.headFailed) {
+      failed = true;
+      this.headFailed = false;
+    }
     if (this.answers[i] !== 0 || this.kinds[i] === Kind.Reply) this.special--;
     this.bytes[i] = null;
     this.dones[i] = null;
     this.head = (i + 1) & (this.kinds.length - 1);
     this.size--;
-    if (done !== null) done(failed);
+    if (done !== null) done(failed, skipped);
   }
 
   /**
@@ -116,13 +128,14 @@ export class Plan {
    */
   failToSync(): void {
     this.shift(true);
-    while (this.size > 0 && this.kinds[this.head] !== Kind.Sync) this.shift(true);
+    while (this.size > 0 && this.kinds[this.head] !== Kind.Sync) this.shift(true, true);
     if (this.size === 0) this.skipping = true;
   }
 
   clear(): void {
     this.skipping = false;
-    while (this.size > 0) this.shift(true);
+    this.headFailed = false;
+    while (this.size > 0) this.shift(true, true);
   }
 
   private grow(): void {
