@@ -117,7 +117,6 @@ export class ClientSession implements ScanSink, ServerOwner, InterceptIO {
       if ('sqlstate' in target) return this.reject(target.sqlstate, target.message);
       const outcome = await authenticateClient(this.socket, reader, this.user, target.secret);
       if (this.closed) return;
-      this.socket.write(authenticationOk());
       await this.enterPool(target, outcome, params, reader);
     } catch (e) {
       this.loginFailed(e);
@@ -180,7 +179,8 @@ export class ClientSession implements ScanSink, ServerOwner, InterceptIO {
       if (v !== undefined) this.params.set(name, v);
     }
     for (const [k, v] of Object.entries(startup)) if (!EXCLUDED_STARTUP_PARAMS.has(k)) this.params.set(k, v);
-    const out: Buffer[] = [];
+    // AuthenticationOk goes out with the greeting: one write per login, not two.
+    const out: Buffer[] = [authenticationOk()];
     for (const [k, v] of welcome) if (!this.params.has(k)) out.push(parameterStatus(k, v));
     for (const [k, v] of this.params) out.push(parameterStatus(k, v));
     out.push(backendKeyData(this.pid, this.secret), readyForQuery('I'));
