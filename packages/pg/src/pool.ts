@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import pg from 'pg';
+import { parse as parseConnectionString } from 'pg-connection-string';
 import {
   ErrorCodes,
   Kernel,
@@ -320,7 +321,7 @@ export class Pool extends BasePool implements PoolFactory {
     const tenant = this.tenantConfigs.get(id);
     const target = spec.target as PgPoolTarget;
     const { max: tenantMax, ...tenantClient } = tenant ?? ({} as Partial<TenantConfig>);
-    const client: pg.ClientConfig = { ...this.baseClient, ...tenantClient, ...target.client, database: spec.key.database, user: spec.key.user };
+    const client: pg.ClientConfig = { ...expandConnectionString(this.baseClient), ...tenantClient, ...target.client, database: spec.key.database, user: spec.key.user };
     const resolvedSecret = target.resolved?.secret;
     if (tenant?.password === undefined && target.client?.password === undefined && resolvedSecret?.kind === 'plain') client.password = resolvedSecret.password;
     const options: KernelPoolOptions = { ...this.poolOptions, ...spec.options, ...(tenantMax === undefined ? {} : { max: tenantMax }) };
@@ -497,6 +498,19 @@ export class TenantPool extends BasePool {
     if (callback === undefined) return p;
     p.then(() => callback(), (err: Error) => callback(err));
   }
+}
+
+/**
+ * The settings with `connectionString` spelled out as fields: in pg, a connection string wins
+ * over fields, so a tenant's database and user could not override the base pool's otherwise.
+ */
+function expandConnectionString(config: pg.ClientConfig): pg.ClientConfig {
+  const { connectionString, ...rest } = config;
+  if (connectionString === undefined) return config;
+  const fields: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(parseConnectionString(connectionString))) if (v !== undefined && v !== null) fields[k] = v;
+  if (typeof fields.port === 'string') fields.port = Number(fields.port);
+  return { ...rest, ...fields } as pg.ClientConfig;
 }
 
 /** The database and user a pg.Client with these settings logs in as (connection string, PG* environment, defaults). */
