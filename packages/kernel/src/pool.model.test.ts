@@ -73,6 +73,7 @@ const scriptArb = (cmds: fc.Arbitrary<Cmd>, maxLength: number): fc.Arbitrary<Cmd
     .map(([list, at]) => (at === null ? list : [...list.slice(0, at), { t: 'retire' } as const, ...list.slice(at)]));
 
 const optionsArb: fc.Arbitrary<PoolOptions> = fc.record({
+  min: fc.constantFrom(0, 0, 0, 1, 2),
   max: fc.integer({ min: 1, max: 4 }),
   acquireTimeoutMs: fc.oneof(fc.constant(0), fc.integer({ min: 50, max: 500 })),
   idleTimeoutMs: fc.oneof(fc.constant(0), fc.integer({ min: 100, max: 900 })),
@@ -304,7 +305,8 @@ class Model {
     const now = this.clock.now();
     for (const v of this.pool.connections()) {
       if (v.state !== 'idle') continue;
-      if (this.options.idleTimeoutMs) expect(now - v.lastUsedAt).toBeLessThan(this.options.idleTimeoutMs);
+      // (min keeps connections past idle_timeout)
+      if (this.options.idleTimeoutMs && !this.options.min) expect(now - v.lastUsedAt).toBeLessThan(this.options.idleTimeoutMs);
       if (this.options.maxLifetimeMs) expect(now - v.pooled.createdAt).toBeLessThan(this.options.maxLifetimeMs);
     }
     if (this.retired) {
@@ -368,6 +370,9 @@ class Model {
   }
 }
 
+/** More runs for a deeper search: WEIR_MODEL_RUNS=5000 npx vitest run … */
+const RUNS = Number(process.env.WEIR_MODEL_RUNS ?? 300);
+
 async function runScenario(options: PoolOptions, cmds: Cmd[]): Promise<void> {
   const m = new Model(options);
   for (const cmd of cmds) {
@@ -384,16 +389,16 @@ describe('Pool against the reference model', () => {
       fc.asyncProperty(optionsArb, scriptArb(cmdArb, 100), async (options, cmds) => {
         await runScenario(options, cmds);
       }),
-      { numRuns: 300 },
+      { numRuns: RUNS },
     );
-  });
+  }, 60_000 + RUNS * 100);
 
   it('keeps every invariant with a single connection and no timers', async () => {
     await fc.assert(
       fc.asyncProperty(scriptArb(cmdArb.filter((c) => c.t !== 'advance'), 60), async (cmds) => {
         await runScenario({ max: 1, acquireTimeoutMs: 0 }, cmds);
       }),
-      { numRuns: 150 },
+      { numRuns: Math.ceil(RUNS / 2) },
     );
-  });
+  }, 60_000 + RUNS * 50);
 });
