@@ -313,21 +313,25 @@ export class ClientSession implements ScanSink, ServerOwner, InterceptIO {
     // The client keeps being read while it waits (pausing costs two epoll changes per wait);
     // onClientData pauses it only if it queues more than MAX_QUEUED bytes.
     this.waitStart = performance.now();
-    (gate ?? Promise.resolve())
-      .then(() => pool.acquire())
-      .then((lease) => {
-        this.counters.waits++;
-        this.counters.waitMicros += Math.round((performance.now() - this.waitStart) * 1000);
-        if (this.queuePaused && !this.closed) {
-          this.queuePaused = false;
-          this.socket.resume();
-        }
-        this.attach(lease);
-      }, (e: Error & { code?: string }) => {
-        if (e.code === 'WEIR_E_POOL_RETIRED' && !this.closed) return this.repoolThenAcquire();
-        this.acquireFailed(e);
-      });
+    if (gate === null) pool.acquire().then(this.onLease, this.onAcquireError);
+    else gate.then(() => this.pool!.acquire()).then(this.onLease, this.onAcquireError);
   }
+
+  // Bound once per session: waiting for a server allocates no closures.
+  private readonly onLease = (lease: Lease<ServerConnection>): void => {
+    this.counters.waits++;
+    this.counters.waitMicros += Math.round((performance.now() - this.waitStart) * 1000);
+    if (this.queuePaused && !this.closed) {
+      this.queuePaused = false;
+      this.socket.resume();
+    }
+    this.attach(lease);
+  };
+
+  private readonly onAcquireError = (e: Error & { code?: string }): void => {
+    if (e.code === 'WEIR_E_POOL_RETIRED' && !this.closed) return this.repoolThenAcquire();
+    this.acquireFailed(e);
+  };
 
   /**
    * The client's pool was retired (RELOAD, idle GC) while it stayed connected: find or make
