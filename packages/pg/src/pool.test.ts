@@ -1,5 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
 import pg from 'pg';
+import { z } from 'zod';
 import { startCluster, type Cluster } from '@weir/testkit';
 import { Pool, type PoolClient } from './index.js';
 
@@ -222,6 +225,32 @@ describe('end', () => {
     const p = pool();
     await new Promise<void>((resolve, reject) => p.end((err) => (err ? reject(err) : resolve())));
     expect(p.ended).toBe(true);
+  });
+});
+
+describe('plugins and the process', () => {
+  it('surfaces a plugin that fails to set up on ready() and on every query', async () => {
+    class Broken {
+      static readonly plugin = { name: 'broken', configKey: 'broken', configSchema: z.object({}) };
+      setup(): void {
+        throw new Error('no can do');
+      }
+    }
+    const p = pool({ plugins: [Broken] });
+    await expect(p.ready()).rejects.toMatchObject({ code: 'WEIR_E_PLUGIN_SETUP_FAILED' });
+    await expect(p.query('SELECT 1')).rejects.toThrow(/no can do/);
+    await p.end();
+  });
+
+  it('lets the process exit while clients are idle with allowExitOnIdle', () => {
+    const script = `
+      const { Pool } = require(${JSON.stringify(path.join(__dirname, '..', 'dist', 'index.js'))});
+      const pool = new Pool({ connectionString: process.argv[1], allowExitOnIdle: true });
+      pool.query('SELECT 1 AS n').then((r) => console.log('got', r.rows[0].n));
+    `;
+    const r = spawnSync(process.execPath, ['-e', script, cluster.url({ database: 'appdb', user: 'app', password: 'secret' })], { encoding: 'utf8', timeout: 20_000 });
+    expect(r.stdout.trim()).toBe('got 1');
+    expect(r.status).toBe(0); // exited by itself, without pool.end()
   });
 });
 
