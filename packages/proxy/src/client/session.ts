@@ -426,8 +426,13 @@ export class ClientSession implements ScanSink, ServerOwner, InterceptIO {
       return;
     }
     this.counters.bytesOut += chunk.length;
-    if (this.interceptor !== null) this.interceptor.serverChunk(chunk);
-    else if (!this.socket.write(chunk)) this.throttleServer(server);
+    if (this.interceptor !== null) {
+      server.retain(); // the framed path may keep a partial message
+      this.interceptor.serverChunk(chunk);
+    } else {
+      if (!this.socket.write(chunk)) this.throttleServer(server);
+      if (this.socket.writableLength !== 0) server.retain(); // still queued: the bytes must stay
+    }
     if (readyCount !== 0) {
       this.pending -= readyCount;
       if (this.pending <= 0 && this.mode === 'transaction' && this.canRelease(server)) this.release();

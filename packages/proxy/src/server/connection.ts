@@ -23,6 +23,7 @@ export interface ServerAddress {
 
 const SERVER_INTEREST = interestTable({ [Msg.ReadyForQuery]: BODY, [Msg.ParameterStatus]: BODY, [Msg.ErrorResponse]: BODY });
 const MAX_SERVER_MESSAGE = 1 << 30;
+const READ_BUFFER = 32 * 1024;
 
 /** A logged-in connection to PostgreSQL. Its bytes go to its owner; alone, it only watches for being killed. */
 export class ServerConnection implements ScanSink {
@@ -43,6 +44,9 @@ export class ServerConnection implements ScanSink {
   /** The last ErrorResponse seen (code and message), for answers the proxy consumes itself. */
   lastError: { code: string; message: string } | null = null;
   private readyCount = 0;
+  private buf = Buffer.allocUnsafe(READ_BUFFER);
+  private retained = false;
+  private loginSink: ((chunk: Buffer) => void) | null = null;
   private readonly scanner: Scanner;
 
   private constructor(
@@ -57,10 +61,17 @@ export class ServerConnection implements ScanSink {
     id: ConnectionId, address: ServerAddress, creds: ServerCredentials, signal: AbortSignal,
     extraParams?: Record<string, string>,
   ): Promise<ServerConnection> {
-    const socket = net.connect({ host: address.host, port: address.port });
+    // Reads land in the connection's own buffer (no allocation per read); see readBuffer().
+    let conn: ServerConnection | null = null;
+    const first = Buffer.allocUnsafe(READ_BUFFER);
+    const socket = net.connect({
+      host: address.host,
+      port: address.port,
+      onread: { buffer: () => (conn === null ? first : conn.readBuffer()), callback: (n: number, buf: Uint8Array) => conn!.onRead(n, buf as Buffer) },
+    });
     socket.setNoDelay(true);
     socket.setKeepAlive(true, 30_000);
-    const conn = new ServerConnection(id, socket, address);
+    conn = new ServerConnection(id, socket, address);
     await conn.login(creds, signal, extraParams);
     return conn;
   }
@@ -85,7 +96,7 @@ export class ServerConnection implements ScanSink {
         signal.removeEventListener('abort', onAbort);
         socket.off('error', onError);
         socket.off('close', onClose);
-        socket.off('data', onData);
+        this.loginSink = null;
       };
       const onData = (chunk: Buffer) => {
         try {
@@ -133,7 +144,7 @@ export class ServerConnection implements ScanSink {
             } else if (type === Msg.ReadyForQuery) {
               if (framer.pendingBytes() > 0) throw this.authError('sent data after ReadyForQuery during login');
               cleanup();
-              socket.on('data', (c: Buffer) => this.onData(c));
+
               socket.on('error', (e: Error) => this.onBroken(e.message));
               socket.on('close', () => this.onBroken('server closed the connection'));
               resolve();
@@ -149,7 +160,7 @@ export class ServerConnection implements ScanSink {
       signal.addEventListener('abort', onAbort, { once: true });
       socket.on('error', onError);
       socket.on('close', onClose);
-      socket.on('data', onData);
+      this.loginSink = onData;
       socket.write(startupMessage({ user: address.user, database: address.database, ...extraParams }));
     });
   }
@@ -160,6 +171,35 @@ export class ServerConnection implements ScanSink {
   }
 
   // ---- data path ----
+
+  readBuffer(): Buffer {
+    if (this.retained) {
+      this.buf = Buffer.allocUnsafe(READ_BUFFER);
+      this.retained = false;
+    }
+    return this.buf;
+  }
+
+  /**
+   * Whoever keeps a reference to the chunk it was handed past the call (a write the socket
+   * could not finish at once, a framer holding a partial message) says so: the next read
+   * then goes to a fresh buffer.
+   */
+  retain(): void {
+    this.retained = true;
+  }
+
+  private onRead(n: number, buf: Buffer): boolean {
+    const chunk = buf.subarray(0, n);
+    const login = this.loginSink;
+    if (login !== null) {
+      this.retained = true;
+      login(chunk);
+    } else {
+      this.onData(chunk);
+    }
+    return true;
+  }
 
   private onData(chunk: Buffer): void {
     this.readyCount = 0;
