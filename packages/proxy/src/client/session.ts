@@ -38,6 +38,16 @@ const TRACKED = ['client_encoding', 'DateStyle', 'TimeZone', 'IntervalStyle', 's
 
 let nextPid = 1;
 
+/**
+ * Is part of what was written still waiting to go out? Either in the stream's buffer, or in
+ * libuv's queue after a partial write (which references the caller's memory, not a copy).
+ */
+function stillQueued(socket: net.Socket): boolean {
+  if (socket.writableLength !== 0) return true;
+  const handle = (socket as unknown as { _handle?: { writeQueueSize?: number } | null })._handle;
+  return handle == null || handle.writeQueueSize !== 0;
+}
+
 export type SessionState = 'login' | 'idle' | 'waiting' | 'active' | 'closed';
 
 /** One client connection: login, then the forwarding data path (transaction or session pooling). */
@@ -431,7 +441,7 @@ export class ClientSession implements ScanSink, ServerOwner, InterceptIO {
       this.interceptor.serverChunk(chunk);
     } else {
       if (!this.socket.write(chunk)) this.throttleServer(server);
-      if (this.socket.writableLength !== 0) server.retain(); // still queued: the bytes must stay
+      if (stillQueued(this.socket)) server.retain(); // the bytes must stay until written
     }
     if (readyCount !== 0) {
       this.pending -= readyCount;
