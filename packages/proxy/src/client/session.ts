@@ -380,7 +380,7 @@ export class ClientSession implements ScanSink, ServerOwner, InterceptIO {
     this.lease = lease;
     this.server = server;
     server.owner = this;
-    this.pending = 0;
+    // `pending` already counts the sync points of queued messages: they go to this server.
     if (this.interceptor !== null) this.interceptor.attach(this, server.id);
     if (server.paramsSyncedFor !== this || server.paramsSyncedVersion !== server.paramsVersion) {
       const sql = paramSyncQuery(this.params, server.params);
