@@ -55,7 +55,6 @@ export class ClientSession implements ScanSink, ServerOwner, InterceptIO {
   readonly pid = nextPid++ & 0x7fffffff;
   readonly secret = crypto.randomBytes(4).readInt32BE(0);
   readonly connectedAt = Date.now();
-  readonly remote: string;
   user = '';
   database = '';
   isAdmin = false;
@@ -88,13 +87,17 @@ export class ClientSession implements ScanSink, ServerOwner, InterceptIO {
   private repools = 0;
 
   constructor(public socket: net.Socket, private readonly host: SessionHost) {
-    this.remote = `${socket.remoteAddress}:${socket.remotePort}`;
     socket.setNoDelay(true);
     socket.setKeepAlive(true, 30_000);
     socket.on('error', (e) => this.close(`client socket error: ${e.message}`));
     socket.on('close', () => this.close('client closed the connection'));
     host.register(this);
     void this.login();
+  }
+
+  /** The client's address (for logs and SHOW CLIENTS). */
+  get remote(): string {
+    return `${this.socket.remoteAddress}:${this.socket.remotePort}`;
   }
 
   get state(): SessionState {

@@ -24,7 +24,7 @@ export class ScanError extends Error {
 }
 
 export class Scanner {
-  private readonly header = Buffer.alloc(5);
+  private headerLength = 0; // the length field gathered byte by byte when a header spans chunks
   private headerLen = 0;
   private type = 0;
   private remaining = 0; // body bytes still to come for the current message
@@ -61,10 +61,18 @@ export class Scanner {
           this.remaining = chunk.readInt32BE(pos + 1) - 4;
           pos += 5;
         } else {
-          while (this.headerLen < 5 && pos < len) this.header[this.headerLen++] = chunk[pos++];
+          while (this.headerLen < 5 && pos < len) {
+            const b = chunk[pos++];
+            if (this.headerLen === 0) {
+              this.type = b;
+              this.headerLength = 0;
+            } else {
+              this.headerLength = (this.headerLength << 8) | b;
+            }
+            this.headerLen++;
+          }
           if (this.headerLen < 5) return;
-          this.type = this.header[0];
-          this.remaining = this.header.readInt32BE(1) - 4;
+          this.remaining = this.headerLength - 4;
           this.headerLen = 0;
         }
         if (this.remaining < 0 || this.remaining > this.maxLength) {
