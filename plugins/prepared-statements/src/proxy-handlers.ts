@@ -1,6 +1,6 @@
 import {
   Msg, decodeParse, decodeBind, decodeDescribe, decodeClose, decodeQuery,
-  renameBindStatement, describe, close, query, commandComplete, PARSE_COMPLETE, CLOSE_COMPLETE,
+  renameBindStatement, describe, close, parse, query, commandComplete, PARSE_COMPLETE, CLOSE_COMPLETE,
 } from '@weir/protocol';
 import { Answer, type InterceptContext, type MessageHooks, type ClientMessage } from '@weir/proxy';
 import type { StatementCache } from './statement-cache.js';
@@ -9,9 +9,15 @@ import type { ConnectionStatements } from './connection-cache.js';
 
 /** What one client has prepared, under its own names. */
 interface ClientStatements {
-  readonly named: Map<string, Statement>;
+  named: Map<string, Statement>;
   unnamed: Statement | null;
+  /** Names whose Parse is not answered yet (it may still fail): how many such Parses, and the sync point of the last. */
+  readonly parsing: Map<string, { count: number; syncs: number }>;
+  /** Sync points (Sync, Query) the client has sent. */
+  syncs: number;
 }
+
+const FAILED_TRANSACTION = 0x45; // 'E'
 
 const CLIENT = Symbol('weir.prepared-statements.client');
 const EMPTY_QUERY = query('');
@@ -21,10 +27,25 @@ const DISCARD_ALL = /^\s*discard\s+all\s*;?\s*$/i;
 function clientOf(ctx: InterceptContext): ClientStatements {
   let c = ctx.state.get(CLIENT) as ClientStatements | undefined;
   if (c === undefined) {
-    c = { named: new Map(), unnamed: null };
+    c = { named: new Map(), unnamed: null, parsing: new Map(), syncs: 0 };
     ctx.state.set(CLIENT, c);
   }
   return c;
+}
+
+function getName(c: ClientStatements, name: string): Statement | null {
+  return name === '' ? c.unnamed : c.named.get(name) ?? null;
+}
+
+function setName(c: ClientStatements, name: string, stmt: Statement | null): void {
+  if (name === '') c.unnamed = stmt;
+  else if (stmt === null) c.named.delete(name);
+  else c.named.set(name, stmt);
+}
+
+/** Put back names a message took away, unless the client has named them again since. */
+function restore(c: ClientStatements, before: Map<string, Statement>): void {
+  for (const [name, stmt] of before) if (!c.named.has(name)) c.named.set(name, stmt);
 }
 
 function sqlName(raw: string): string {
@@ -41,18 +62,39 @@ export interface HandlerOptions {
  * (a hidden Parse where that server lacks it, a synthesised ParseComplete where it has it).
  */
 export function installProxyHandlers(hooks: MessageHooks, cache: StatementCache, registry: StatementRegistry, opts: HandlerOptions): () => void {
-  /** Make sure `stmt` exists on the current server; `answer` decides whether the client sees the ParseComplete. */
-  function prepare(ctx: InterceptContext, conn: ConnectionStatements, stmt: Statement, answer: Answer, done?: (failed: boolean) => void): void {
+  /**
+   * Prepare `stmt` on the current server; `answer` decides whether the client sees the
+   * ParseComplete. `reparse`: the cache lists it but it may not exist (its Parse is unanswered,
+   * or the transaction failed): close it first.
+   */
+  function prepare(ctx: InterceptContext, conn: ConnectionStatements, stmt: Statement, answer: Answer,
+    done?: (failed: boolean, skipped: boolean) => void, reparse = false): void {
     const stats = cache.poolStats(ctx.poolName);
     stats.misses++;
-    const evicted = conn.add(stmt.name);
+    const name = stmt.name;
+    const closeFirst = reparse || conn.isDoubtful(name);
+    const evicted = conn.add(name);
     if (evicted !== null) {
       stats.evictions++;
-      ctx.send(close('S', evicted), Answer.Hide);
+      conn.doubt(evicted);
     }
-    ctx.send(stmt.parse, answer, (failed) => {
-      if (failed) conn.delete(stmt.name);
-      done?.(failed);
+    // Whatever the server may hold beyond the cache (the statement just evicted, Closes it
+    // skipped after an error, statements of a DISCARD ALL that may have failed) is closed
+    // before this Parse: the server stays within the bound and never has the name already.
+    for (const [n, v] of conn.strays()) {
+      ctx.send(close('S', n), Answer.Hide, (failed) => {
+        if (!failed) conn.resolve(n, v);
+      });
+    }
+    if (closeFirst) ctx.send(close('S', name), Answer.Hide);
+    conn.parseSent(name);
+    ctx.send(stmt.parse, answer, (failed, skipped) => {
+      conn.parseDone(name);
+      if (failed) {
+        conn.delete(name);
+        conn.doubt(name); // skipped: the server may still have it from before
+      } else conn.confirm(name);
+      done?.(failed, skipped);
     });
   }
 
@@ -75,22 +117,50 @@ export function installProxyHandlers(hooks: MessageHooks, cache: StatementCache,
       client.unnamed = null;
       return false;
     }
-    const stmt = registry.intern(p.query, p.paramTypes);
-    if (p.name === '') client.unnamed = stmt;
-    else client.named.set(p.name, stmt);
-    const conn = cache.for(ctx.serverId, ctx.poolName);
-    if (conn.has(stmt.name)) {
-      cache.poolStats(ctx.poolName).hits++;
-      ctx.reply(PARSE_COMPLETE);
+    const prev = getName(client, p.name);
+    // In use: known to exist, or its Parse unanswered but sent since the last Sync (if that one
+    // fails, the server skips this one anyway).
+    const pending = client.parsing.get(p.name);
+    if (prev !== null && p.name !== '' && (pending === undefined || pending.syncs === client.syncs)) {
+      // PostgreSQL refuses a name in use (42P05, after checking the query's syntax and the
+      // transaction): let the server answer, with the client's statement in place under its
+      // server name and the new query parsed under that name.
+      const conn = cache.for(ctx.serverId, ctx.poolName);
+      if (conn.has(prev.name) && conn.settled(prev.name)) cache.poolStats(ctx.poolName).hits++;
+      else prepare(ctx, conn, prev, Answer.Hide, undefined, conn.has(prev.name));
+      ctx.send(parse(prev.name, p.query, p.paramTypes), Answer.Forward, (failed) => {
+        // Never expected to work; if it did, the server's statement is not what the registry says.
+        if (!failed) {
+          conn.delete(prev.name);
+          conn.doubt(prev.name);
+        }
+      });
       return true;
     }
-    prepare(ctx, conn, stmt, Answer.Forward, (failed) => {
-      if (!failed) return;
-      // A Parse that fails caches nothing: the client's name is gone too.
-      if (p.name === '') {
-        if (client.unnamed === stmt) client.unnamed = null;
-      } else if (client.named.get(p.name) === stmt) client.named.delete(p.name);
-    });
+    const stmt = registry.intern(p.query, p.paramTypes);
+    // A Parse that does not take effect (it fails, or the server skips it after an earlier
+    // error) leaves the client's names as they were; PostgreSQL drops the unnamed statement
+    // before parsing, so a failed unnamed Parse leaves none.
+    setName(client, p.name, stmt);
+    if (pending === undefined) client.parsing.set(p.name, { count: 1, syncs: client.syncs });
+    else {
+      pending.count++;
+      pending.syncs = client.syncs;
+    }
+    const undo = (failed: boolean, skipped: boolean): void => {
+      const left = client.parsing.get(p.name)!;
+      if (--left.count === 0) client.parsing.delete(p.name);
+      if (failed && getName(client, p.name) === stmt) setName(client, p.name, p.name === '' && !skipped ? null : prev);
+    };
+    const conn = cache.for(ctx.serverId, ctx.poolName);
+    // A hit only when the statement is known to exist and the transaction has not failed
+    // (PostgreSQL refuses a Parse in a failed transaction: let the server answer that).
+    if (conn.has(stmt.name) && conn.settled(stmt.name) && ctx.txStatus !== FAILED_TRANSACTION) {
+      cache.poolStats(ctx.poolName).hits++;
+      ctx.reply(PARSE_COMPLETE, (skipped) => undo(skipped, skipped));
+      return true;
+    }
+    prepare(ctx, conn, stmt, Answer.Forward, undo, conn.has(stmt.name));
     return true;
   };
 
@@ -117,14 +187,23 @@ export function installProxyHandlers(hooks: MessageHooks, cache: StatementCache,
     const c = decodeClose(m.buffer, m.bodyStart, m.end);
     if (c.kind !== 'S') return false;
     const client = clientOf(ctx);
-    // The server statement is shared: only the client's name goes away.
-    if (c.name === '') client.unnamed = null;
-    else client.named.delete(c.name);
-    ctx.reply(CLOSE_COMPLETE);
+    // The server statement is shared: only the client's name goes away (unless the server
+    // skips this Close after an earlier error).
+    const prev = getName(client, c.name);
+    setName(client, c.name, null);
+    ctx.reply(CLOSE_COMPLETE, (skipped) => {
+      if (skipped && prev !== null && getName(client, c.name) === null) setName(client, c.name, prev);
+    });
     return true;
   };
 
   const onQuery = (ctx: InterceptContext, m: ClientMessage): boolean => {
+    const known = ctx.state.get(CLIENT) as ClientStatements | undefined;
+    if (known !== undefined) {
+      known.syncs++;
+      // PostgreSQL drops the unnamed statement at every simple query.
+      known.unnamed = null;
+    }
     // Cheap first test: only statements starting with "d"/"D" after blanks can matter.
     let i = m.bodyStart;
     while (i < m.end && m.buffer[i] <= 0x20) i++;
@@ -133,28 +212,48 @@ export function installProxyHandlers(hooks: MessageHooks, cache: StatementCache,
     const sql = decodeQuery(m.buffer, m.bodyStart, m.end);
     const client = clientOf(ctx);
     if (DISCARD_ALL.test(sql)) {
+      // From here on the server has none of the statements, unless DISCARD ALL fails (in a
+      // transaction block): until it is known, they are doubtful and the client's names gone.
       const conn = cache.for(ctx.serverId, ctx.poolName);
+      const dropped = conn.clear();
+      const before = client.named;
+      client.named = new Map();
       ctx.send(Buffer.from(m.buffer.subarray(m.start, m.end)), Answer.Forward, (failed) => {
-        if (failed) return;
-        client.named.clear();
-        client.unnamed = null;
-        conn.clear();
+        if (!failed) for (const [name, v] of dropped) conn.resolve(name, v);
+        else restore(client, before);
       });
       return true;
     }
     const d = DEALLOCATE.exec(sql);
     if (!d) return false;
+    // In a failed transaction PostgreSQL refuses DEALLOCATE: the server says so.
+    if (ctx.txStatus === FAILED_TRANSACTION) return false;
     const all = d[1].toLowerCase() === 'all';
     const name = all ? '' : sqlName(d[1]);
     if (!all && !client.named.has(name)) return false; // maybe a SQL PREPARE of this transaction: the server decides
-    if (all) client.named.clear();
-    else client.named.delete(name);
-    ctx.reply(commandComplete(all ? 'DEALLOCATE ALL' : 'DEALLOCATE'));
+    let before: Map<string, Statement>;
+    if (all) {
+      before = client.named;
+      client.named = new Map();
+    } else {
+      before = new Map([[name, client.named.get(name)!]]);
+      client.named.delete(name);
+    }
+    ctx.reply(commandComplete(all ? 'DEALLOCATE ALL' : 'DEALLOCATE'), (skipped) => {
+      if (skipped) restore(client, before);
+    });
     ctx.send(EMPTY_QUERY, Answer.HideExceptReady);
     return true;
   };
 
+  const onSync = (ctx: InterceptContext): boolean => {
+    const c = ctx.state.get(CLIENT) as ClientStatements | undefined;
+    if (c !== undefined) c.syncs++;
+    return false;
+  };
+
   const off = [
+    hooks.onClient(Msg.Sync, onSync),
     hooks.onClient(Msg.Parse, onParse),
     hooks.onClient(Msg.Bind, onBind),
     hooks.onClient(Msg.Describe, onDescribe),
