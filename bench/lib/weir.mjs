@@ -47,7 +47,8 @@ export async function startWeirOnce(dir, pg, variant, { startTimeoutMs = 20_000 
   const port = await freePort();
   const configFile = path.join(dir, `weir-${variant.auth}${variant.plugins ? '-plugins' : ''}.yaml`);
   writeFileSync(configFile, weirConfig({ port, pgPort: pg.port, ...variant }));
-  const nodeArgs = (process.env.BENCH_WEIR_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
+  // The flags the weir CLI's own shebang uses (`npx weir`), plus any from BENCH_WEIR_NODE_ARGS.
+  const nodeArgs = ('--max-semi-space-size=2 ' + (process.env.BENCH_WEIR_NODE_ARGS ?? '')).split(/\s+/).filter(Boolean);
   const proc = spawnTracked(process.execPath, [...nodeArgs, WEIR_CLI, 'start', '--config', configFile], {
     nofile: true,
     cwd: ROOT,

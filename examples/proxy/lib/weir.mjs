@@ -17,7 +17,7 @@ export function weirCli() {
 
 /** Spawn `weir start --config file`; resolves with the child once it prints `listening`. */
 export function startWeir(configFile, { timeoutMs = 30_000 } = {}) {
-  const child = spawn(process.execPath, [weirCli(), 'start', '--config', configFile], {
+  const child = spawn(process.execPath, ['--max-semi-space-size=2', weirCli(), 'start', '--config', configFile], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));

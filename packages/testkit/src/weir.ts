@@ -152,7 +152,7 @@ export async function startWeir(opts: StartWeirOptions): Promise<WeirInstance> {
     const dir = mkdtempSync(join(parent, 'weir-'));
     const configFile = join(dir, 'weir.yaml');
     writeFileSync(configFile, yaml);
-    const child = spawn(process.execPath, [bin, 'start', '--config', configFile], {
+    const child = spawn(process.execPath, ['--max-semi-space-size=2', bin, 'start', '--config', configFile], {
       cwd: opts.cwd,
       env: { ...process.env, ...opts.env },
       stdio: ['ignore', 'pipe', 'pipe'],
