@@ -207,6 +207,80 @@ describe('node-postgres', () => {
   });
 });
 
+describe('more protocol paths (transaction mode)', () => {
+  it('an error in the extended protocol (bad parameter) leaves the client and pool usable', async () => {
+    await withClient(stack.conn(), async (c) => {
+      const e = await rejection(c.query('select $1::int as n', ['not-an-int']));
+      expect(e.code).toBe('22P02');
+      expect((await c.query('select $1::int as n', [5])).rows[0].n).toBe(5);
+    });
+  });
+
+  it('a multi-statement simple query returns every result', async () => {
+    await withClient(stack.conn(), async (c) => {
+      const r = (await c.query(`select 1 as a; select 'two' as b; select 3 as c`)) as unknown as pg.QueryResult[];
+      expect(r.map((x) => x.rows[0])).toEqual([{ a: 1 }, { b: 'two' }, { c: 3 }]);
+    });
+  });
+
+  it('a simple query that leaves a transaction open keeps the server until COMMIT', async () => {
+    await withClient(stack.conn(), async (c) => {
+      await c.query(`BEGIN; INSERT INTO items (owner, v) VALUES ('multi', 'x')`);
+      const pid = (await c.query('select pg_backend_pid() as p')).rows[0].p;
+      await Promise.all(Array.from({ length: 6 }, () => withClient(stack.conn(), (o) => o.query('select pg_sleep(0.02)'))));
+      expect((await c.query('select pg_backend_pid() as p')).rows[0].p).toBe(pid);
+      expect((await c.query(`select count(*)::int as n from items where owner = 'multi'`)).rows[0].n).toBe(1);
+      await c.query('COMMIT');
+    });
+  });
+
+  it('large values cross weir intact (8 MiB bytea parameter and result)', async () => {
+    const big = Buffer.alloc(8 * 1024 * 1024);
+    for (let i = 0; i < big.length; i++) big[i] = (i * 2654435761) >>> 24;
+    const { createHash } = await import('node:crypto');
+    await withClient(stack.conn(), async (c) => {
+      const r = await c.query('select md5($1::bytea) as h, length($1::bytea) as n', [big]);
+      expect(r.rows[0]).toEqual({ h: createHash('md5').update(big).digest('hex'), n: big.length });
+      const echo = await c.query('select $1::bytea as b', [big]);
+      expect(Buffer.compare(echo.rows[0].b, big)).toBe(0);
+      const text = await c.query(`select repeat('é', 3000000) as t`);
+      expect(text.rows[0].t.length).toBe(3_000_000);
+    });
+  });
+
+  it('startup parameters TimeZone, DateStyle and client_encoding are kept per client, with interleaving', async () => {
+    const zones = ['Asia/Tokyo', 'America/New_York', 'Europe/Paris', 'UTC'];
+    const styles = ['ISO, MDY', 'SQL, DMY', 'German, DMY', 'Postgres, YMD'];
+    const clients = zones.map((tz, i) => postgres(stack.url(), {
+      max: 1, prepare: false, onnotice: () => {},
+      connection: { TimeZone: tz, DateStyle: styles[i]!, application_name: `tz-${i}` },
+    }));
+    try {
+      for (let round = 0; round < 5; round++) {
+        const answers = await Promise.all(clients.map(async (sql, i) => {
+          if ((i + round) % 2 === 0) await sql`select pg_sleep(0.01)`;
+          const [r] = await sql`select current_setting('TimeZone') as tz, current_setting('DateStyle') as ds`;
+          return { i, tz: r!.tz, ds: r!.ds };
+        }));
+        for (const a of answers) expect({ tz: a.tz, ds: a.ds }, `round ${round}`).toEqual({ tz: zones[a.i], ds: styles[a.i] });
+      }
+    } finally {
+      await Promise.all(clients.map((sql) => sql.end({ timeout: 5 })));
+    }
+    // client_encoding via psql (PGCLIENTENCODING), while a UTF8 client shares the pool.
+    const { psql } = await import('./helpers.js');
+    await withClient(stack.conn(), async (utf8) => {
+      const r = await psql(stack.weir.port, {
+        user: USERS.md5.name, password: USERS.md5.password, env: { PGCLIENTENCODING: 'LATIN1' },
+        args: ['-c', 'show client_encoding', '-c', 'select pg_sleep(0.05)', '-c', 'show client_encoding'],
+      });
+      expect((await utf8.query('show client_encoding')).rows[0].client_encoding).toBe('UTF8');
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout.trim().split('\n').filter((l) => l !== '')).toEqual(['LATIN1', 'LATIN1']);
+    });
+  });
+});
+
 describe('postgres.js', () => {
   async function exercise(sql: postgres.Sql, tag: string) {
     const [one] = await sql`select ${1}::int as x, ${'text'}::text as t`;

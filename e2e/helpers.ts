@@ -394,7 +394,12 @@ export interface RawSession {
   readMsg(waitMs?: number): Promise<{ type: string; body: Buffer }>;
 }
 
-export async function rawLogin(port: number, user: { name: string; password: string } = USERS.md5, database = DB): Promise<RawSession> {
+export async function rawLogin(
+  port: number,
+  user: { name: string; password: string } = USERS.md5,
+  database = DB,
+  opts: { negotiate?: 'ssl' | 'gss' } = {},
+): Promise<RawSession> {
   const socket = await rawSocket(port);
   let buf = Buffer.alloc(0);
   let closed = false;
@@ -426,6 +431,18 @@ export async function rawLogin(port: number, user: { name: string; password: str
     buf = buf.subarray(1 + len);
     return msg;
   };
+  if (opts.negotiate) {
+    // SSLRequest / GSSENCRequest first: expect the single byte 'N', then go on in plain text.
+    const req = Buffer.alloc(8);
+    req.writeInt32BE(8, 0);
+    req.writeInt32BE(opts.negotiate === 'ssl' ? 80877103 : 80877104, 4);
+    socket.write(req);
+    await waitFor(() => buf.length >= 1, 10_000);
+    if (buf.length < 1 || buf[0] !== 'N'.charCodeAt(0)) {
+      throw new Error(`expected 'N' to ${opts.negotiate} request, got ${buf.subarray(0, 16).toString('hex')} (closed=${closed})`);
+    }
+    buf = buf.subarray(1);
+  }
   socket.write(startupMessage({ user: user.name, database }));
   for (;;) {
     const m = await readMsg();

@@ -102,3 +102,43 @@ describe.each(['simple', 'extended'] as const)('pgbench -M %s, 40 clients, pool_
     expect(Number(row.sv_active) + Number(row.sv_idle)).toBeLessThanOrEqual(POOL_SIZE);
   });
 });
+
+describe('more pgbench shapes through weir', () => {
+  async function runWithPoll(args: string[]) {
+    let running = true;
+    let maxSeen = 0;
+    const poller = (async () => {
+      for (let i = 0; i < 20_000 && running; i++) {
+        maxSeen = Math.max(maxSeen, await counter.count('appdb'));
+        await sleep(5);
+      }
+    })();
+    const result = await pgbench(stack.weir.port, {
+      user: USERS.md5.name,
+      password: USERS.md5.password,
+      args,
+      timeoutMs: 170_000,
+    });
+    running = false;
+    await poller;
+    return { result, maxSeen };
+  }
+
+  it('TPC-B-like read-write transactions (BEGIN … END), 20 clients: no failures, ≤ 4 server connections', async () => {
+    const { result, maxSeen } = await runWithPoll(['-n', '-M', 'extended', '-c', '20', '-j', '2', '-t', '25']);
+    const out = `${result.stdout}\n${result.stderr}`;
+    expect(result.code, out).toBe(0);
+    expect(result.stdout, out).toMatch(/number of transactions actually processed: 500\/500/);
+    expect(maxSeen).toBeLessThanOrEqual(POOL_SIZE);
+    const rows = await stack.cluster.query(`select count(*)::int as n from pgbench_history`, [], { database: 'appdb' });
+    expect(rows[0].n).toBeGreaterThanOrEqual(500);
+  });
+
+  it('-C (a new connection per transaction), 20 clients: no failures, ≤ 4 server connections', async () => {
+    const { result, maxSeen } = await runWithPoll(['-n', '-S', '-C', '-c', '20', '-j', '2', '-t', '20']);
+    const out = `${result.stdout}\n${result.stderr}`;
+    expect(result.code, out).toBe(0);
+    expect(result.stdout, out).toMatch(/number of transactions actually processed: 400\/400/);
+    expect(maxSeen).toBeLessThanOrEqual(POOL_SIZE);
+  });
+});

@@ -10,6 +10,7 @@ import {
   adminShow,
   parseErrorResponse,
   probe,
+  queryMessage,
   queryOnce,
   rawLogin,
   rawSocket,
@@ -235,6 +236,62 @@ describe('hostile input: each gets an error or a closed socket, weir keeps servi
       await weirStillServes();
     });
   }
+
+  for (const negotiate of ['ssl', 'gss'] as const) {
+    it(`${negotiate === 'ssl' ? 'SSLRequest' : 'GSSENCRequest'} is answered 'N' and a plain login follows on the same socket`, async () => {
+      const s = await rawLogin(stack.weir.port, USERS.md5, 'appdb', { negotiate });
+      try {
+        s.socket.write(queryMessage(`select 'after-${negotiate}'`));
+        const types: string[] = [];
+        let m;
+        do {
+          m = await s.readMsg(10_000);
+          types.push(m.type);
+        } while (m.type !== 'Z');
+        expect(types.join('')).toBe('TDCZ');
+      } finally {
+        s.socket.destroy();
+      }
+    });
+  }
+
+  it('a startup packet over 10,000 bytes is refused', async () => {
+    const r = await probe(stack.weir.port, [startupMessage({ user: 'app', database: 'appdb', application_name: 'x'.repeat(20_000) })], { waitMs: 15_000 });
+    const { err, ok } = errorOrClosed(r);
+    expect(ok).toBe(true);
+    if (err) expect(err.C).toMatch(/^[0-9A-Z]{5}$/);
+    await weirStillServes();
+  });
+
+  it('a CancelRequest with a wrong length, and one for an unknown key, change nothing', async () => {
+    const bad = Buffer.alloc(12);
+    bad.writeInt32BE(12, 0);
+    bad.writeInt32BE(80877102, 4);
+    bad.writeInt32BE(1, 8);
+    await probe(stack.weir.port, [bad], { waitMs: 5_000 });
+    const unknown = Buffer.alloc(16);
+    unknown.writeInt32BE(16, 0);
+    unknown.writeInt32BE(80877102, 4);
+    unknown.writeInt32BE(0x7abcdef0, 8);
+    unknown.writeInt32BE(12345, 12);
+    const r = await probe(stack.weir.port, [unknown], { waitMs: 5_000 });
+    expect(r.closed).toBe(true);
+    expect(r.data.length).toBe(0); // PostgreSQL answers a CancelRequest with nothing
+    await weirStillServes();
+  });
+
+  it('a second startup message after login is a protocol error, not a new session', async () => {
+    const { socket, next } = await rawLogin(stack.weir.port);
+    try {
+      socket.write(startupMessage({ user: 'app', database: 'appdb' }));
+      const r = await next(15_000);
+      const { ok } = errorOrClosed(r);
+      expect(ok, `got ${r.data.subarray(0, 64).toString('hex')}`).toBe(true);
+    } finally {
+      socket.destroy();
+    }
+    await weirStillServes();
+  });
 
   it('a truncated startup, then close', async () => {
     const full = startupMessage({ user: 'app', database: 'appdb' });
