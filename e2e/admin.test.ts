@@ -185,6 +185,38 @@ describe('shutting down', () => {
     await w.stop();
   });
 
+  it('SIGTERM with a transaction that never ends: cut after shutdown_timeout (2s), not committed, exit 0', async () => {
+    const w = await stack.startAnotherWeir({ general: { shutdown_timeout: '2s' } });
+    const c = await client(w.port);
+    const idle = await client(w.port); // a client with no transaction: closed at once
+    await c.query('BEGIN');
+    await c.query(`INSERT INTO t VALUES ('sigterm-timeout')`);
+    const code = await w.stop('SIGTERM'); // never COMMIT
+    expect(code, w.logs.slice(-10).join('\n')).toBe(0);
+    expect(await rejection(c.query('COMMIT'))).toBeDefined();
+    expect(await rejection(idle.query('select 1'))).toBeDefined();
+    await Promise.all([c.end().catch(() => {}), idle.end().catch(() => {})]);
+    const rows = await stack.cluster.query(`select count(*)::int as n from t where v = 'sigterm-timeout'`, [], { database: 'appdb' });
+    expect(rows[0].n).toBe(0);
+  });
+
+  it('SIGTERM while clients wait for a server: each gets an answer (a result or an error), weir exits 0', async () => {
+    const w = await stack.startAnotherWeir({ poolSize: 1, general: { shutdown_timeout: '10s', query_wait_timeout: '60s' } });
+    const holder = await client(w.port);
+    await holder.query('BEGIN');
+    const waiters = await Promise.all(Array.from({ length: 5 }, () => client(w.port)));
+    const outcomes = waiters.map((c) => track(c.query('select 1 as n')));
+    await sleep(200);
+    const exited = w.stop('SIGTERM');
+    await sleep(200);
+    await holder.query('COMMIT').catch(() => {});
+    const code = await exited;
+    await Promise.all(outcomes.map((o) => o.done));
+    for (const o of outcomes) expect(o.state.settled).toBe(true);
+    await Promise.all([holder, ...waiters].map((c) => c.end().catch(() => {})));
+    expect(code).toBe(0);
+  });
+
   it('SIGINT: fast shutdown cuts an open transaction (not committed), exit 0', async () => {
     const w = await stack.startAnotherWeir({ general: { shutdown_timeout: '30s' } });
     const c = await client(w.port);

@@ -146,6 +146,39 @@ describe('PostgreSQL restarted while weir runs under load', () => {
   });
 });
 
+describe('PostgreSQL restarted: session mode', () => {
+  it('idle pooled server connections that died are replaced; new sessions work (20 in a row)', async () => {
+    const w = await stack.startAnotherWeir({ poolMode: 'session', poolSize: 2 });
+    try {
+      // Fill the pool with two idle server connections.
+      const two = await Promise.all([0, 1].map(async () => {
+        const c = new pg.Client(stack.conn(USERS.md5, 'appdb', w.port));
+        c.on('error', () => {});
+        await c.connect();
+        await c.query('select 1');
+        return c;
+      }));
+      await Promise.all(two.map((c) => c.end()));
+      await stack.cluster.restart();
+      let consecutive = 0;
+      const failures: string[] = [];
+      for (let attempt = 0; attempt < 300 && consecutive < 20; attempt++) {
+        const r = await tryQuery(w.port);
+        if (r.ok) consecutive++;
+        else {
+          consecutive = 0;
+          failures.push(r.error ?? '?');
+          await sleep(100);
+        }
+      }
+      expect(consecutive, `failures: ${failures.join(' | ')}`).toBe(20);
+      expect(failures.length, failures.join(' | ')).toBeLessThanOrEqual(20);
+    } finally {
+      await w.stop();
+    }
+  });
+});
+
 describe('SIGTERM with a transaction open', () => {
   it('the open transaction commits, new connections are refused, weir exits 0', async () => {
     const w = await stack.startAnotherWeir({ general: { shutdown_timeout: '30s' } });

@@ -161,3 +161,42 @@ describe('a client that vanishes mid-transaction leaves nothing behind', () => {
     });
   }
 });
+
+describe('a client that vanishes in the middle of a long query does not hold the only server', () => {
+  for (const mode of ['session', 'transaction'] as const) {
+    it(`${mode} mode, pool_size 1: pg_sleep(3600) then the socket is dropped; the next client is served`, async () => {
+      const port = mode === 'session' ? stack.weir.port : txWeir.port;
+      const a = await connect(port);
+      const q = a.query(`select pg_sleep(3600) /* vanish-long-${mode} */`).catch(() => {});
+      // Wait (bounded) until the server really runs it.
+      let running = false;
+      for (let i = 0; i < 200 && !running; i++) {
+        running = (await stack.cluster.query(
+          `select 1 from pg_stat_activity where state = 'active' and query like $1 and pid <> pg_backend_pid()`,
+          [`%vanish-long-${mode}%`],
+        )).length > 0;
+        if (!running) await sleep(25);
+      }
+      expect(running).toBe(true);
+      (a as any).connection.stream.destroy();
+      await q;
+      await a.end().catch(() => {});
+
+      // query_wait_timeout is 60s: if weir kept the server busy with the orphaned hour-long
+      // query, this would fail; it must cancel or close that server connection instead.
+      const b = new pg.Client({ ...stack.conn(USERS.md5, 'appdb', port), query_timeout: 120_000 } as pg.ClientConfig);
+      b.on('error', () => {});
+      try {
+        await b.connect();
+        expect((await b.query('select 6 as n')).rows[0].n).toBe(6);
+      } finally {
+        await b.end().catch(() => {});
+      }
+      const left = await stack.cluster.query(
+        `select pid from pg_stat_activity where state = 'active' and query like $1 and pid <> pg_backend_pid()`,
+        [`%vanish-long-${mode}%`],
+      );
+      expect(left).toEqual([]);
+    });
+  }
+});
