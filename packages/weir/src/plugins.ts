@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { createRequire } from 'node:module';
-import { WeirError, type PluginClass } from '@weir/kernel';
+import { WeirError, injectable, type PluginClass } from '@weir/kernel';
 import { builtinPlugins } from './builtins.js';
 
 const KERNEL_VERSION: string = require('@weir/kernel/package.json').version;
@@ -65,9 +65,22 @@ export function loadExternal(name: string, configFile: string): PluginClass {
       `plugins.${name}: plugin "${cls.plugin.name}" supports @weir/kernel ${range}, this weir has ${KERNEL_VERSION}`, { plugin: name });
   }
   if (cls.plugin.configKey === name) return cls;
-  // Its section is named by the package: give the kernel a descriptor keyed the same way.
+  return keyedBy(cls, name);
+}
+
+/**
+ * Its section is named by the package: give the kernel a descriptor keyed the same way, on a
+ * subclass that tsyringe constructs exactly like the original (same parameter types and tokens).
+ */
+export function keyedBy(cls: PluginClass, name: string): PluginClass {
   const descriptor = { ...cls.plugin, configKey: name };
-  return class extends (cls as new (...args: any[]) => any) {
+  const Keyed = class extends (cls as new (...args: any[]) => any) {
     static readonly plugin = descriptor;
-  } as unknown as PluginClass;
+  };
+  for (const key of ['design:paramtypes', 'injectionTokens']) {
+    const value: unknown = Reflect.getOwnMetadata(key, cls);
+    if (value !== undefined) Reflect.defineMetadata(key, value, Keyed);
+  }
+  injectable()(Keyed);
+  return Keyed as unknown as PluginClass;
 }
