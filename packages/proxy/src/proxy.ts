@@ -54,6 +54,8 @@ export class Proxy implements SessionHost, PoolFactory {
   readonly kernel: Kernel;
   readonly logger: Logger;
   readonly sessions = new Set<ClientSession>();
+  /** Sessions still logging in, oldest first. */
+  private readonly loggingIn = new Set<ClientSession>();
   readonly reports = new Reports();
   readonly hooks = new MessageHooks();
   private readonly byPid = new Map<number, ClientSession>();
@@ -227,10 +229,21 @@ export class Proxy implements SessionHost, PoolFactory {
 
   private accept(socket: net.Socket): void {
     const max = this.general().max_client_conn;
+    if (!this.shuttingDown && this.sessions.size >= max) {
+      // Full. Sockets that never finish logging in must not lock real clients out: the oldest
+      // pending login makes room (a real client logs in within milliseconds, a half-open one never).
+      const oldest = this.loggingIn.values().next().value;
+      if (oldest !== undefined) {
+        this.logger.warn({ max_client_conn: max, pending_logins: this.loggingIn.size, client: oldest.remote },
+          'max_client_conn reached: dropping the oldest client that has not finished logging in');
+        oldest.reject(SqlState.TooManyConnections, `too many clients (max_client_conn = ${max}); this connection did not log in in time`);
+      }
+    }
     if (this.shuttingDown || this.sessions.size >= max) {
       socket.on('error', () => socket.destroy());
       socket.end(fatal(this.shuttingDown ? SqlState.CannotConnectNow : SqlState.TooManyConnections,
         this.shuttingDown ? 'weir is shutting down' : `too many clients (max_client_conn = ${max})`));
+      if (!this.shuttingDown) this.logger.warn({ max_client_conn: max }, 'max_client_conn reached: client refused');
       return;
     }
     new ClientSession(socket, this);
@@ -238,11 +251,17 @@ export class Proxy implements SessionHost, PoolFactory {
 
   register(session: ClientSession): void {
     this.sessions.add(session);
+    this.loggingIn.add(session);
     this.byPid.set(session.pid, session);
+  }
+
+  loggedIn(session: ClientSession): void {
+    this.loggingIn.delete(session);
   }
 
   unregister(session: ClientSession): void {
     this.sessions.delete(session);
+    this.loggingIn.delete(session);
     this.byPid.delete(session.pid);
   }
 

@@ -30,6 +30,8 @@ export interface SessionHost {
   welcome(pool: Pool<ServerConnection>): Promise<ReadonlyMap<string, string>>;
   counters(pool: Pool<ServerConnection>): PoolCounters;
   register(session: ClientSession): void;
+  /** The session finished logging in (it no longer counts as a pending login). */
+  loggedIn(session: ClientSession): void;
   unregister(session: ClientSession): void;
   cancel(pid: number, secret: number): void;
   /** Resolves when the proxy is not paused (PAUSE / RESUME). */

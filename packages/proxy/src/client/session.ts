@@ -212,6 +212,7 @@ export class ClientSession implements ScanSink, ServerOwner, InterceptIO {
   private finishLogin(): void {
     if (this.loginTimer) clearTimeout(this.loginTimer);
     this.loginTimer = null;
+    this.host.loggedIn(this);
   }
 
   private loginFailed(e: unknown): void {

@@ -124,7 +124,7 @@ describe('Interceptor', () => {
     ic.clientChunk(Buffer.concat([describeMsg('S', 'z'), parse('hit', 'x'), execute(), sync()]));
     ic.serverChunk(readyForQuery('I'));
     expect(client().equals(Buffer.concat([err, readyForQuery('I')]))).toBe(true);
-    expect(log).toEqual(['hidden:true:true', 'reply:true']);
+    expect(log).toEqual(['hidden:true:true', 'reply:true']); // pushed after the error: told at once, in order
     expect(ic.idle()).toBe(true);
     // and the next run is in step again
     ic.clientChunk(Buffer.concat([parse('hit', 'x'), sync()]));

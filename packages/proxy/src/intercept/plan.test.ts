@@ -67,7 +67,8 @@ describe('Plan', () => {
     plan.push(Kind.Sync, Answer.Forward, null, cb('sync'));
     plan.push(Kind.Parse, Answer.Forward, null, cb('next'));
     plan.failToSync();
-    expect(log).toEqual(['bind:true:false', 'parse:true:true', 'reply:true:true', 'exec:true:true']);
+    // last first: what each assumed is undone in reverse order
+    expect(log).toEqual(['exec:true:true', 'reply:true:true', 'parse:true:true', 'bind:true:false']);
     expect(plan.headKind()).toBe(Kind.Sync);
     expect(plan.special).toBe(0);
     plan.shift(false);

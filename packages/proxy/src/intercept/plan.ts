@@ -108,28 +108,42 @@ export class Plan {
 
   /** Remove the head entry, telling its owner whether it failed. */
   shift(failed: boolean, skipped = false): void {
-    const i = this.head;
-    const done = this.dones[i];
+    const done = this.take();
     if (this.headFailed) {
       failed = true;
       this.headFailed = false;
     }
+    if (done !== null) done(failed, skipped);
+  }
+
+  /** Remove the head entry; its callback is the caller's. */
+  private take(): Done {
+    const i = this.head;
+    const done = this.dones[i];
     if (this.answers[i] !== 0 || this.kinds[i] === Kind.Reply) this.special--;
     this.bytes[i] = null;
     this.dones[i] = null;
     this.head = (i + 1) & (this.kinds.length - 1);
     this.size--;
-    if (done !== null) done(failed, skipped);
+    return done;
   }
 
   /**
    * An ErrorResponse to an extended-protocol message: the head and everything after it up to the
    * next Sync fail unanswered (the server skips them); with no Sync sent yet, so do later pushes.
+   * Their owners are told last first, so that each can undo what it assumed in reverse order.
    */
   failToSync(): void {
-    this.shift(true);
-    while (this.size > 0 && this.kinds[this.head] !== Kind.Sync) this.shift(true, true);
+    this.headFailed = false;
+    const failed = this.take();
+    let skipped: Done[] | null = null;
+    while (this.size > 0 && this.kinds[this.head] !== Kind.Sync) {
+      const done = this.take();
+      if (done !== null) (skipped ??= []).push(done);
+    }
     if (this.size === 0) this.skipping = true;
+    if (skipped !== null) for (let i = skipped.length - 1; i >= 0; i--) skipped[i]!(true, true);
+    if (failed !== null) failed(true, false);
   }
 
   clear(): void {
