@@ -93,11 +93,12 @@ export class ConnectionStatements {
     this.parsing.set(name, (this.parsing.get(name) ?? 0) + 1);
   }
 
-  /** A Parse of `name` was answered (or failed, or was skipped). */
-  parseDone(name: string): void {
+  /** A Parse of `name` was answered (or failed, or was skipped). Returns how many are still unanswered. */
+  parseDone(name: string): number {
     const n = (this.parsing.get(name) ?? 1) - 1;
     if (n <= 0) this.parsing.delete(name);
     else this.parsing.set(name, n);
+    return Math.max(0, n);
   }
 
   /** Is `name` known to exist (held, no Parse of it unanswered, not in doubt)? */

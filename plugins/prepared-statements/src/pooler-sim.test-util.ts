@@ -16,6 +16,14 @@ import { FakeBackend, normalise, paramCount } from './fake-backend.test-util.js'
 // ------------------------------------------------------------------ client programs
 
 const TEXTS = ['SELECT a', 'SELECT b $1', 'SELECT c $1 $2', 'SELECT d $1', 'SELECT e', 'ERR f', 'SELECT FAIL g $1'];
+/**
+ * With errors in transactions, every statement takes one parameter: in a failed transaction
+ * PostgreSQL checks a Bind's parameter count before refusing it (25P02), while weir's hidden
+ * Parse, where the server connection lacks the statement, is refused first — a difference only
+ * for a Bind that is wrong twice over, which the programs (that cannot know which of their
+ * messages the server skipped) would otherwise send.
+ */
+const TEXTS_ONE_PARAM = ['SELECT a $1', 'SELECT b $1', 'SELECT c $1', 'SELECT d $1', 'SELECT e $1', 'ERR f $1', 'SELECT FAIL g $1'];
 export const TEXTS_COUNT = TEXTS.length;
 const NAMES = ['', 's0', 's1', 's2', 's3', 'weird "name"'];
 const VALUES = ['1', 'x', 'two words', '', 'boom'];
@@ -42,6 +50,8 @@ export interface Features {
   duplicateNames: boolean;
   /** A Sync right after every message that may fail (no skipped messages before the Sync). */
   errorsEndGroups?: boolean;
+  /** The unnamed statement is used only in the run of messages that parsed it (it lives on one server connection: cache_anonymous off). */
+  unnamedPerRun?: boolean;
 }
 
 /** Simple queries a program may send (`DEALLOCATE $` names one of NAMES). */
@@ -89,11 +99,13 @@ export function compile(ops: Op[], f: Features): Buffer[] {
   const out: Buffer[] = [];
   const known = new Map<string, string>();
   let unsynced = false;
+  const TEXT = f.failures && f.transactions ? TEXTS_ONE_PARAM : TEXTS;
   let inTx = false;
   const endGroup = (): void => {
     if (f.errorsEndGroups) {
       out.push(SYNC);
       unsynced = false;
+      if (f.unnamedPerRun && !inTx) known.delete('');
     }
   };
   for (const op of ops) {
@@ -101,9 +113,9 @@ export function compile(ops: Op[], f: Features): Buffer[] {
       case 'parse': {
         const n = NAMES[op.name];
         if (n !== '' && known.has(n) && !f.duplicateNames) break;
-        const text = TEXTS[op.text];
+        const text = TEXT[op.text];
         out.push(parse(n, text, op.typed ? Array.from({ length: paramCount(text) }, () => 25) : []));
-        known.set(n, text);
+        if (n === '' || !known.has(n)) known.set(n, text); // a name in use keeps its statement
         unsynced = true;
         if (text.startsWith('ERR') || (n !== '' && f.duplicateNames)) endGroup();
         break;
@@ -111,9 +123,9 @@ export function compile(ops: Op[], f: Features): Buffer[] {
       case 'bind': {
         const n = NAMES[op.name];
         if (!f.failures && !known.has(n)) break; // would fail: no such statement
-        const text = known.get(n) ?? TEXTS[op.name % TEXTS.length];
+        const text = known.get(n) ?? TEXT[op.name % TEXT.length];
         let count = paramCount(text);
-        if (op.wrongCount) count++;
+        if (op.wrongCount && !(f.failures && f.transactions)) count++; // (see TEXTS_ONE_PARAM)
         const values = Array.from({ length: count }, (_, i) => {
           const v = op.values[i];
           return v === undefined ? 'v' : VALUES[v];
@@ -149,6 +161,7 @@ export function compile(ops: Op[], f: Features): Buffer[] {
       case 'sync':
         out.push(SYNC);
         unsynced = false;
+        if (f.unnamedPerRun && !inTx) known.delete('');
         break;
       case 'query': {
         if (unsynced) {
@@ -256,6 +269,8 @@ export class ClientSim implements InterceptIO {
 export interface RunConfig {
   /** Clients send ahead of the answers (else each waits for ReadyForQuery before sending on). */
   pipelined?: boolean;
+  /** Distinct statement shapes the registry remembers (max_statements). */
+  maxStatements?: number;
   servers: number;
   max: number;
   cacheAnonymous: boolean;
@@ -276,7 +291,7 @@ export function run(programs: Buffer[][], cfg: RunConfig): RunResult {
   const rnd = prng(cfg.seed);
   const hooks = new MessageHooks();
   const cache = new StatementCache(cfg.max);
-  const registry = new StatementRegistry(1000);
+  const registry = new StatementRegistry(cfg.maxStatements ?? 1000);
   installProxyHandlers(hooks as never, cache, registry, { cacheAnonymous: cfg.cacheAnonymous });
   let nextId = 1;
   const servers: ServerSim[] = [];
@@ -441,6 +456,9 @@ export function run(programs: Buffer[][], cfg: RunConfig): RunResult {
       break;
     }
   }
+  // No cache outlives its connection.
+  const live = new Set(servers.map((s) => s.id));
+  for (let id = 1; id < nextId; id++) if (!live.has(id) && cache.peek(id) !== undefined) problems.push(`cache of dropped server ${id} is back`);
   const stats = cache.poolStats('app@db');
   return { clients, backends, cache, stats: { ...stats }, problems };
 }

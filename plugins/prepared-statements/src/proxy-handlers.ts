@@ -89,10 +89,13 @@ export function installProxyHandlers(hooks: MessageHooks, cache: StatementCache,
     if (closeFirst) ctx.send(close('S', name), Answer.Hide);
     conn.parseSent(name);
     ctx.send(stmt.parse, answer, (failed, skipped) => {
-      conn.parseDone(name);
+      // A later Parse of it (sent after a Close of it) decides what the server holds.
+      const later = conn.parseDone(name);
       if (failed) {
-        conn.delete(name);
-        conn.doubt(name); // skipped: the server may still have it from before
+        if (later === 0) {
+          conn.delete(name);
+          conn.doubt(name); // skipped: the server may still have it from before
+        }
       } else conn.confirm(name);
       done?.(failed, skipped);
     });
@@ -126,7 +129,9 @@ export function installProxyHandlers(hooks: MessageHooks, cache: StatementCache,
       // transaction): let the server answer, with the client's statement in place under its
       // server name and the new query parsed under that name.
       const conn = cache.for(ctx.serverId, ctx.poolName);
-      if (conn.has(prev.name) && conn.settled(prev.name)) cache.poolStats(ctx.poolName).hits++;
+      if (ctx.txStatus === FAILED_TRANSACTION) {
+        // Refused anyway (syntax error, or the failed transaction): no need for the statement.
+      } else if (conn.has(prev.name) && conn.settled(prev.name)) cache.poolStats(ctx.poolName).hits++;
       else prepare(ctx, conn, prev, Answer.Hide, undefined, conn.has(prev.name));
       ctx.send(parse(prev.name, p.query, p.paramTypes), Answer.Forward, (failed) => {
         // Never expected to work; if it did, the server's statement is not what the registry says.
@@ -186,6 +191,8 @@ export function installProxyHandlers(hooks: MessageHooks, cache: StatementCache,
   const onClose = (ctx: InterceptContext, m: ClientMessage): boolean => {
     const c = decodeClose(m.buffer, m.bodyStart, m.end);
     if (c.kind !== 'S') return false;
+    // Unnamed statements not cached are the server's own: so is closing them.
+    if (c.name === '' && !opts.cacheAnonymous) return false;
     const client = clientOf(ctx);
     // The server statement is shared: only the client's name goes away (unless the server
     // skips this Close after an earlier error).
