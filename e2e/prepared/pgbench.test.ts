@@ -2,7 +2,8 @@
  * `pgbench -M prepared -S` through transaction pooling on a small pool (pool_size 6) with 20,
  * 120 and 500 clients: every transaction succeeds (PgBouncer before 1.21 aborts these with
  * "prepared statement does not exist"), PostgreSQL never sees more than 6 connections, and the
- * plugin's report shows the statements shared: far fewer misses than clients.
+ * plugin's report shows the statements shared: far fewer misses than clients. Also the
+ * default read-write script in transactions, and server connections killed under it.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pgbench, startStack, type Stack } from './stack.js';
@@ -52,17 +53,48 @@ describe('pgbench -M prepared through transaction pooling', () => {
     });
   }
 
-  it('a server connection holds the shared statement under weir\'s own name', async () => {
-    const r = await pgbench(stack.weir.port, ['-n', '-S', '-M', 'prepared', '-c', '2', '-j', '1', '-t', '5']);
-    expect(r.code, r.stderr).toBe(0);
+  it('the default (TPC-B-like, read-write, in transactions) script -M prepared, 30 clients: no errors', async () => {
+    // One thread per client: pgbench prepares each statement with a blocking PQprepare, so a
+    // client waiting for a server connection would stall its thread's other clients — which
+    // hold the pool's connections in their open transactions (so with any transaction pooler).
+    const r = await pgbench(stack.weir.port, ['-n', '-M', 'prepared', '-c', '30', '-j', '30', '-t', '40']);
+    const detail = `exit ${r.code}\n${r.stdout}\n${r.stderr.slice(0, 4000)}`;
+    expect(r.code, detail).toBe(0);
+    expect(processed(r.stdout), detail).toEqual([1200, 1200]);
+    expect(r.stderr, detail).not.toMatch(/error|does not exist|already exists/i);
+  });
+
+  it('server connections killed under it: their caches go, the statements are prepared again', async () => {
+    const r1 = await pgbench(stack.weir.port, ['-n', '-S', '-M', 'prepared', '-c', '8', '-j', '2', '-t', '20']);
+    expect(r1.code, r1.stderr).toBe(0);
+    const before = (await stack.show('PREPARED_STATEMENTS')).find((x) => x.pool.startsWith('app@appdb'))!;
+    const oldServers = new Set((await stack.show('SERVERS')).filter((x) => x.database === 'appdb').map((x) => x.id));
+    const killed = await stack.cluster.query<{ n: string }>(
+      `SELECT count(pg_terminate_backend(pid))::text AS n FROM pg_stat_activity WHERE datname = 'appdb' AND usename = 'app' AND pid <> pg_backend_pid()`);
+    expect(Number(killed[0].n)).toBeGreaterThan(0);
+    const r2 = await pgbench(stack.weir.port, ['-n', '-S', '-M', 'prepared', '-c', '8', '-j', '2', '-t', '20']);
+    const detail = `exit ${r2.code}\n${r2.stdout}\n${r2.stderr.slice(0, 4000)}`;
+    expect(r2.code, detail).toBe(0);
+    expect(processed(r2.stdout), detail).toEqual([160, 160]);
+    const after = (await stack.show('PREPARED_STATEMENTS')).find((x) => x.pool.startsWith('app@appdb'))!;
+    const servers = (await stack.show('SERVERS')).filter((x) => x.database === 'appdb');
+    // new server connections, the statement prepared again on each; no cache left for a dead one
+    expect(servers.some((x) => oldServers.has(x.id))).toBe(false);
+    expect(Number(after.misses) - Number(before.misses)).toBeGreaterThan(0);
+    expect(Number(after.connections)).toBeLessThanOrEqual(servers.length);
+  });
+
+  it('a server connection holds the client\'s statement under weir\'s own name', async () => {
     const pg = (await import('pg')).default;
     const client = new pg.Client(stack.conn());
     await client.connect();
     try {
+      await client.query('BEGIN'); // one server connection for the next queries
+      expect((await client.query({ name: 'mine', text: 'SELECT 40 + $1::int AS v', values: [2] })).rows).toEqual([{ v: 42 }]);
       const rows = (await client.query('SELECT name, statement FROM pg_prepared_statements')).rows as { name: string; statement: string }[];
-      expect(rows.length).toBeGreaterThan(0);
+      await client.query('COMMIT');
       for (const row of rows) expect(row.name).toMatch(/^weir_/);
-      expect(rows.some((x) => /SELECT abalance FROM pgbench_accounts/i.test(x.statement))).toBe(true);
+      expect(rows.some((x) => x.statement === 'SELECT 40 + $1::int AS v')).toBe(true);
     } finally {
       await client.end();
     }
