@@ -188,6 +188,44 @@ describe('postgres.js', () => {
   });
 });
 
+describe('big messages and cursors', () => {
+  it('named queries with multi-megabyte parameters and results (messages over many reads)', async () => {
+    const c = new pg.Client(stack.conn());
+    await c.connect();
+    try {
+      for (const size of [100_000, 2_000_000, 5_000_000]) {
+        const text = 'y'.repeat(size);
+        const r = await c.query({ name: 'echo', text: 'SELECT length($1::text) AS n, $1::text AS t', values: [text] });
+        expect(r.rows[0].n).toBe(size);
+        expect(r.rows[0].t === text).toBe(true);
+      }
+    } finally {
+      await c.end();
+    }
+  });
+
+  it('postgres.js: cursors (Execute with a row limit, PortalSuspended) and transactions with prepare: true', async () => {
+    const sql = postgres(stack.url(), { prepare: true, max: 2, idle_timeout: 0, onnotice: () => {} });
+    try {
+      const seen: number[] = [];
+      await sql.begin(async (tx) => {
+        for await (const rows of tx`SELECT id FROM items WHERE id <= ${50} ORDER BY id`.cursor(7)) seen.push(...rows.map((r) => r.id as number));
+        const [n] = await tx`SELECT count(*)::int AS n FROM items WHERE id > ${90}`;
+        expect(n.n).toBe(10);
+      });
+      expect(seen).toEqual(range(50).map((i) => i + 1));
+      const results = await Promise.all(range(20).map((i) => sql.begin(async (tx) => {
+        const [a] = await tx`SELECT label FROM items WHERE id = ${i + 1}`;
+        const [b] = await tx`SELECT ${i}::int * 3 AS v`;
+        return [a.label, b.v];
+      })));
+      expect(results).toEqual(range(20).map((i) => [`item-${i + 1}`, i * 3]));
+    } finally {
+      await sql.end({ timeout: 5 });
+    }
+  });
+});
+
 describe('extended protocol on a raw socket', () => {
   it('a Parse that fails reaches the client; the same name with a correct query then works', async () => {
     const s = await raw();
@@ -279,6 +317,26 @@ describe('extended protocol on a raw socket', () => {
       expect(dataRows(await roundTrip(s, [bind('', 't1'), execute(), sync()]))).toEqual([['5']]);
     } finally {
       s.socket.destroy();
+    }
+  });
+
+  it('an error at Sync (a deferred constraint failing at commit) does not upset the next run', async () => {
+    const one = await stack.startWeir({ poolSize: 1, maxPerConnection: 100 }); // every run on the same server connection
+    await stack.cluster.query('CREATE TABLE deferred_u (id int UNIQUE DEFERRABLE INITIALLY DEFERRED)', [], { database: DB });
+    await stack.cluster.query(`GRANT ALL ON deferred_u TO ${RAW.name}`, [], { database: DB });
+    const s = await rawLogin(one.port, RAW, DB);
+    try {
+      expect(types(await roundTrip(s, [parse('five', 'SELECT 5'), sync()]))).toBe('1Z');
+      const r = await roundTrip(s, [
+        parse('ins', 'INSERT INTO deferred_u VALUES (1), (1)'), bind('', 'ins'), execute(), sync(),
+        parse('again', 'SELECT 5'), bind('', 'again'), execute(), sync(), // ParseComplete from weir: the server has it
+      ], 2);
+      expect(types(r)).toBe('12CEZ12DCZ');
+      expect(field(r[3], 'C')).toBe('23505');
+      expect(dataRows(r)).toEqual([['5']]);
+    } finally {
+      s.socket.destroy();
+      await one.stop();
     }
   });
 
