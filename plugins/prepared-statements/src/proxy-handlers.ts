@@ -11,10 +11,8 @@ import type { ConnectionStatements } from './connection-cache.js';
 interface ClientStatements {
   named: Map<string, Statement>;
   unnamed: Statement | null;
-  /** Names whose Parse is not answered yet (it may still fail): how many such Parses, and the sync point of the last. */
+  /** Names whose Parse is not answered yet (it may still fail): how many such Parses, and the sync point (ctx.syncs) of the last. */
   readonly parsing: Map<string, { count: number; syncs: number }>;
-  /** Sync points (Sync, Query) the client has sent. */
-  syncs: number;
 }
 
 const FAILED_TRANSACTION = 0x45; // 'E'
@@ -27,7 +25,7 @@ const DISCARD_ALL = /^\s*discard\s+all\s*;?\s*$/i;
 function clientOf(ctx: InterceptContext): ClientStatements {
   let c = ctx.state.get(CLIENT) as ClientStatements | undefined;
   if (c === undefined) {
-    c = { named: new Map(), unnamed: null, parsing: new Map(), syncs: 0 };
+    c = { named: new Map(), unnamed: null, parsing: new Map() };
     ctx.state.set(CLIENT, c);
   }
   return c;
@@ -124,7 +122,7 @@ export function installProxyHandlers(hooks: MessageHooks, cache: StatementCache,
     // In use: known to exist, or its Parse unanswered but sent since the last Sync (if that one
     // fails, the server skips this one anyway).
     const pending = client.parsing.get(p.name);
-    if (prev !== null && p.name !== '' && (pending === undefined || pending.syncs === client.syncs)) {
+    if (prev !== null && p.name !== '' && (pending === undefined || pending.syncs === ctx.syncs)) {
       // PostgreSQL refuses a name in use (42P05, after checking the query's syntax and the
       // transaction): let the server answer, with the client's statement in place under its
       // server name and the new query parsed under that name.
@@ -147,10 +145,10 @@ export function installProxyHandlers(hooks: MessageHooks, cache: StatementCache,
     // error) leaves the client's names as they were; PostgreSQL drops the unnamed statement
     // before parsing, so a failed unnamed Parse leaves none.
     setName(client, p.name, stmt);
-    if (pending === undefined) client.parsing.set(p.name, { count: 1, syncs: client.syncs });
+    if (pending === undefined) client.parsing.set(p.name, { count: 1, syncs: ctx.syncs });
     else {
       pending.count++;
-      pending.syncs = client.syncs;
+      pending.syncs = ctx.syncs;
     }
     const undo = (failed: boolean, skipped: boolean): void => {
       const left = client.parsing.get(p.name)!;
@@ -206,11 +204,8 @@ export function installProxyHandlers(hooks: MessageHooks, cache: StatementCache,
 
   const onQuery = (ctx: InterceptContext, m: ClientMessage): boolean => {
     const known = ctx.state.get(CLIENT) as ClientStatements | undefined;
-    if (known !== undefined) {
-      known.syncs++;
-      // PostgreSQL drops the unnamed statement at every simple query.
-      known.unnamed = null;
-    }
+    // PostgreSQL drops the unnamed statement at every simple query.
+    if (known !== undefined) known.unnamed = null;
     // Cheap first test: only statements starting with "d"/"D" after blanks can matter.
     let i = m.bodyStart;
     while (i < m.end && m.buffer[i] <= 0x20) i++;
@@ -253,14 +248,7 @@ export function installProxyHandlers(hooks: MessageHooks, cache: StatementCache,
     return true;
   };
 
-  const onSync = (ctx: InterceptContext): boolean => {
-    const c = ctx.state.get(CLIENT) as ClientStatements | undefined;
-    if (c !== undefined) c.syncs++;
-    return false;
-  };
-
   const off = [
-    hooks.onClient(Msg.Sync, onSync),
     hooks.onClient(Msg.Parse, onParse),
     hooks.onClient(Msg.Bind, onBind),
     hooks.onClient(Msg.Describe, onDescribe),

@@ -34,6 +34,8 @@ export interface InterceptContext {
    * pipelining it may lag behind messages the client has already sent.
    */
   readonly txStatus: number;
+  /** Sync points (Sync, Query, FunctionCall) the client has sent so far, the current message included. */
+  readonly syncs: number;
   /**
    * Send whole messages to the server. `done(failed, skipped)` runs once the answer to the last
    * of them has come back (failed: an ErrorResponse, or no answer; skipped: no answer because

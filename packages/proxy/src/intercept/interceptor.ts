@@ -42,6 +42,7 @@ export class Interceptor implements InterceptContext {
   readonly state = new Map<symbol, unknown>();
   serverId: ConnectionId = 0;
   txStatus = IDLE;
+  syncs = 0;
   private io: InterceptIO | null = null;
   private readonly clientFramer: Framer;
   private readonly serverFramer = new Framer(MAX_SERVER_MESSAGE);
@@ -122,6 +123,7 @@ export class Interceptor implements InterceptContext {
     {
       while (framer.next()) {
         const type = framer.type;
+        if (type === Msg.Sync || type === Msg.Query || type === Msg.FunctionCall) this.syncs++;
         const handlers = this.hooks.clientHandlers(type);
         if (handlers !== null) {
           if (runBuf !== null) out.add(runBuf.subarray(runStart, runEnd));
