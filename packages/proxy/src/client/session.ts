@@ -82,6 +82,7 @@ export class ClientSession implements ScanSink, ServerOwner, InterceptIO {
   private reader: MessageReader | null = null;
   /** Framed path through plugin message hooks (transaction pooling with e.g. prepared statements); null = plain forwarding. */
   private interceptor: Interceptor | null = null;
+  private intercepting = false;
   /** Finds the client's pool again after it was retired (the login's own resolution). */
   private repool: (() => Promise<Pool<ServerConnection>>) | null = null;
   private repools = 0;
@@ -198,8 +199,8 @@ export class ClientSession implements ScanSink, ServerOwner, InterceptIO {
     for (const [k, v] of this.params) out.push(parameterStatus(k, v));
     out.push(backendKeyData(this.pid, this.secret), readyForQuery('I'));
     this.pool = pool;
-    const hooks = this.host.messageHooks();
-    if (this.mode === 'transaction' && hooks.active) this.interceptor = new Interceptor(this.pid, pool.info.name, hooks, MAX_CLIENT_MESSAGE);
+    // The framed path is made on the first transaction: idle clients do not pay for it.
+    this.intercepting = this.mode === 'transaction' && this.host.messageHooks().active;
     this.finishLogin();
     this.socket.write(Buffer.concat(out));
     const leftover = reader.detach();
@@ -385,6 +386,9 @@ export class ClientSession implements ScanSink, ServerOwner, InterceptIO {
     this.server = server;
     server.owner = this;
     // `pending` already counts the sync points of queued messages: they go to this server.
+    if (this.intercepting && this.interceptor === null) {
+      this.interceptor = new Interceptor(this.pid, this.pool!.info.name, this.host.messageHooks(), MAX_CLIENT_MESSAGE);
+    }
     if (this.interceptor !== null) this.interceptor.attach(this, server.id);
     if (server.paramsSyncedFor !== this || server.paramsSyncedVersion !== server.paramsVersion) {
       const sql = paramSyncQuery(this.params, server.params);

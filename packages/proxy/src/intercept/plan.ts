@@ -43,10 +43,10 @@ type Done = ((failed: boolean, skipped: boolean) => void) | null;
 
 /** A ring buffer of plan entries (parallel arrays: no object per entry). */
 export class Plan {
-  private kinds = new Uint8Array(64);
-  private answers = new Uint8Array(64);
-  private bytes: Array<Buffer | null> = new Array(64).fill(null);
-  private dones: Done[] = new Array(64).fill(null);
+  private kinds = new Uint8Array(8);
+  private answers = new Uint8Array(8);
+  private bytes: Array<Buffer | null> = new Array(8).fill(null);
+  private dones: Done[] = new Array(8).fill(null);
   private head = 0;
   private size = 0;
   /** Entries that are not plain forwards (hidden answers, replies): while 0 the answer stream passes untouched. */

@@ -35,6 +35,8 @@ export class ServerConnection implements ScanSink {
   txStatus = 73; // 'I'
   owner: ServerOwner | null = null;
   broken = false;
+  /** Closed by us, or its end already handled. */
+  private ended = false;
   closeReason = '';
   /** Set by whoever last synced client parameters onto this server. */
   paramsSyncedFor: object | null = null;
@@ -47,6 +49,8 @@ export class ServerConnection implements ScanSink {
   private buf = Buffer.allocUnsafe(READ_BUFFER);
   private retained = false;
   private loginSink: ((chunk: Buffer) => void) | null = null;
+  /** Set by the connector: tells the pool an idle connection broke. */
+  reportIdleBroken: ((error: unknown) => void) | undefined = undefined;
   private readonly scanner: Scanner;
 
   private constructor(
@@ -232,12 +236,16 @@ export class ServerConnection implements ScanSink {
   }
 
   private onBroken(reason: string): void {
-    if (this.broken && this.socket.destroyed) return;
+    if (this.ended) return;
+    this.ended = true;
     this.broken = true;
     if (!this.closeReason) this.closeReason = reason;
     this.socket.destroy();
     const owner = this.owner;
-    if (owner !== null) {
+    if (owner === null) {
+      // Idle in its pool: have the pool drop it now (drop hook, SHOW SERVERS), not at the next checkout.
+      this.reportIdleBroken?.(new WeirError('WEIR_E_SERVER_LOST', `idle server connection ${this.id} closed: ${this.closeReason}`));
+    } else {
       this.owner = null;
       owner.onServerClosed(new WeirError('WEIR_E_SERVER_LOST', `lost server connection ${this.id} (${this.address.host}:${this.address.port}): ${this.closeReason}`));
     }
@@ -252,6 +260,7 @@ export class ServerConnection implements ScanSink {
   }
 
   close(): void {
+    this.ended = true;
     if (!this.socket.destroyed) {
       if (!this.broken) this.socket.end(terminate());
       this.socket.destroySoon();

@@ -20,6 +20,7 @@ export class ServerConnector implements Connector<ServerConnection> {
 
   async connect(ctx: ConnectContext): Promise<ServerConnection> {
     const conn = await ServerConnection.open(ctx.id, this.target.address, this.target.credentials, ctx.signal);
+    conn.reportIdleBroken = ctx.reportError;
     if (this.target.welcome === null) this.target.welcome = new Map(conn.params);
     return conn;
   }
