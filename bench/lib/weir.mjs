@@ -101,7 +101,7 @@ export async function startWeir(dir, pg, check) {
   const errors = [];
   const preferred = process.env.BENCH_WEIR_AUTH === 'plain' ? ['plain'] : ['md5', 'plain'];
   for (const auth of preferred) {
-    for (const plugins of [true, false]) {
+    for (const plugins of process.env.BENCH_WEIR_PLUGINS === '0' ? [false] : [true, false]) {
       const variant = { auth, plugins };
       let w;
       try {

@@ -445,8 +445,9 @@ export class ClientSession implements ScanSink, ServerOwner, InterceptIO {
     }
     this.counters.bytesOut += chunk.length;
     if (this.interceptor !== null) {
-      server.retain(); // the framed path may keep a partial message
       this.interceptor.serverChunk(chunk);
+      // The framed path keeps a partial message where it lies; a queued write keeps its bytes.
+      if (this.interceptor.holdsServerBytes() || stillQueued(this.socket)) server.retain();
     } else {
       if (!this.socket.write(chunk)) this.throttleServer(server);
       if (stillQueued(this.socket)) server.retain(); // the bytes must stay until written

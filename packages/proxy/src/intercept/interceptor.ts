@@ -76,6 +76,11 @@ export class Interceptor implements InterceptContext {
     this.forwardedPartial = 0;
   }
 
+  /** Does the server-side framer still reference bytes of the last chunk (a partial message)? */
+  holdsServerBytes(): boolean {
+    return this.serverFramer.pendingBytes() > 0;
+  }
+
   /** True when nothing is owed by the server and no client message is half received. */
   idle(): boolean {
     return this.plan.length === 0 && this.clientFramer.pendingBytes() === 0 && this.serverFramer.pendingBytes() === 0;
