@@ -1,4 +1,4 @@
-import crypto from 'node:crypto';
+import { random4 } from '../random.js';
 import type net from 'node:net';
 import type { AuthSecret } from '@weir/kernel';
 import { WeirError } from '@weir/kernel';
@@ -29,13 +29,13 @@ async function readPassword(reader: MessageReader, user: string): Promise<{ buff
 export async function authenticateClient(socket: net.Socket, reader: MessageReader, user: string, secret: AuthSecret | null): Promise<AuthOutcome> {
   if (secret === null) {
     // Unknown user: run an md5 exchange anyway so the answer is the same as for a wrong password.
-    socket.write(authenticationMD5(crypto.randomBytes(4)));
+    socket.write(authenticationMD5(random4()));
     await readPassword(reader, user);
     throw new AuthFailed(user, 'unknown user');
   }
   if (secret.kind === 'trust') return {};
   if (secret.kind === 'md5') {
-    const salt = crypto.randomBytes(4);
+    const salt = random4();
     socket.write(authenticationMD5(salt));
     const m = await readPassword(reader, user);
     const response = decodePassword(m.buffer, m.bodyStart, m.end).toString('utf8').replace(/\0$/, '');

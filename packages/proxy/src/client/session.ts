@@ -1,4 +1,3 @@
-import crypto from 'node:crypto';
 import net from 'node:net';
 import tls from 'node:tls';
 import type { Lease, Pool } from '@weir/kernel';
@@ -12,6 +11,7 @@ import { EXCLUDED_STARTUP_PARAMS, paramSyncQuery } from '../server/params.js';
 import { PoolCounters } from '../stats.js';
 import { sendCancel } from '../server/cancel.js';
 import { MessageReader } from './reader.js';
+import { randomInt32 } from '../random.js';
 import { authenticateClient, AuthFailed } from './auth.js';
 import { fatal, error, SqlState } from './errors.js';
 import type { SessionHost, LoginTarget } from './host.js';
@@ -37,6 +37,18 @@ const CLIENT_INTEREST = interestTable({
 const TRACKED = ['client_encoding', 'DateStyle', 'TimeZone', 'IntervalStyle', 'standard_conforming_strings', 'application_name'];
 
 let nextPid = 1;
+const AUTH_OK = authenticationOk();
+
+/** ParameterStatus messages of a pool's greeting, encoded once per greeting map. */
+const welcomeCache = new WeakMap<ReadonlyMap<string, string>, Map<string, Buffer>>();
+function encodedWelcome(welcome: ReadonlyMap<string, string>): Map<string, Buffer> {
+  let m = welcomeCache.get(welcome);
+  if (m === undefined) {
+    m = new Map([...welcome].map(([k, v]) => [k, parameterStatus(k, v)]));
+    welcomeCache.set(welcome, m);
+  }
+  return m;
+}
 
 /**
  * Is part of what was written still waiting to go out? Either in the stream's buffer, or in
@@ -53,7 +65,7 @@ export type SessionState = 'login' | 'idle' | 'waiting' | 'active' | 'closed';
 /** One client connection: login, then the forwarding data path (transaction or session pooling). */
 export class ClientSession implements ScanSink, ServerOwner, InterceptIO {
   readonly pid = nextPid++ & 0x7fffffff;
-  readonly secret = crypto.randomBytes(4).readInt32BE(0);
+  readonly secret = randomInt32();
   readonly connectedAt = Date.now();
   user = '';
   database = '';
@@ -194,9 +206,10 @@ export class ClientSession implements ScanSink, ServerOwner, InterceptIO {
     }
     for (const [k, v] of Object.entries(startup)) if (!EXCLUDED_STARTUP_PARAMS.has(k)) this.params.set(k, v);
     // AuthenticationOk goes out with the greeting: one write per login, not two.
-    const out: Buffer[] = [authenticationOk()];
-    for (const [k, v] of welcome) if (!this.params.has(k)) out.push(parameterStatus(k, v));
-    for (const [k, v] of this.params) out.push(parameterStatus(k, v));
+    const out: Buffer[] = [AUTH_OK];
+    const encoded = encodedWelcome(welcome);
+    for (const [k, b] of encoded) if (!this.params.has(k)) out.push(b);
+    for (const [k, v] of this.params) out.push(welcome.get(k) === v ? encoded.get(k)! : parameterStatus(k, v));
     out.push(backendKeyData(this.pid, this.secret), readyForQuery('I'));
     this.pool = pool;
     // The framed path is made on the first transaction: idle clients do not pay for it.
@@ -559,7 +572,8 @@ export class ClientSession implements ScanSink, ServerOwner, InterceptIO {
     }
     if (!this.socket.destroyed) this.socket.destroySoon();
     this.host.unregister(this);
-    this.host.logger.debug({ client: this.remote, user: this.user, database: this.database }, `client closed: ${reason}`);
+    const log = this.host.logger;
+    if (log.isLevelEnabled('debug')) log.debug({ client: this.remote, user: this.user, database: this.database }, `client closed: ${reason}`);
   }
 
   /** Session pooling: DISCARD ALL on the server before it goes back to the pool. */
