@@ -329,17 +329,9 @@ export class Proxy implements SessionHost, PoolFactory {
     // Retiring removes entries from the registry at once; leases in flight finish in the background.
     for (const spec of wanted.values()) {
       if (registry.get(spec.key.database, spec.key.user)) continue;
-      registry.add({ key: spec.key, kind: 'static', pool: this.createWith(next, spec), spec });
+      registry.add({ key: spec.key, kind: 'static', pool: this.create(spec), spec }); // spec.options come from the new config
     }
     void Promise.allSettled(work);
-  }
-
-  private createWith(next: ProxyConfig, spec: PoolSpec): ServerPool {
-    // The kernel swaps config after the reload hooks: build against the new pool section explicitly.
-    const t = spec.target as { server: ServerTarget; mode: PoolMode };
-    const pool = this.create({ ...spec, target: t });
-    void next;
-    return pool;
   }
 
   whenRunning(): Promise<void> | null {

@@ -596,7 +596,3 @@ export class ClientSession implements ScanSink, ServerOwner, InterceptIO {
     server.write(query('DISCARD ALL'));
   }
 }
-
-export function isWeirError(e: unknown): e is WeirError {
-  return e instanceof WeirError;
-}
