@@ -53,6 +53,19 @@ describe('pgbench -M prepared through transaction pooling', () => {
     });
   }
 
+  it('TPC-B -M prepared with 40 clients on 2 pgbench threads: statements known to be valid are prepared without a server, nothing stalls', async () => {
+    // pgbench prepares with a blocking Parse + Sync; with 20 clients per thread and 6 servers, a
+    // prepare that waited for a server would stall clients that hold servers in open transactions.
+    // Prime the statements once (so they are known to be valid), then run the many-clients case.
+    const prime = await pgbench(stack.weir.port, ['-n', '-M', 'prepared', '-c', '1', '-j', '1', '-t', '1']);
+    expect(prime.code, prime.stderr).toBe(0);
+    const r = await pgbench(stack.weir.port, ['-n', '-M', 'prepared', '-c', '40', '-j', '2', '-t', '25']);
+    const detail = `exit ${r.code}\n${r.stdout}\n${r.stderr.slice(0, 4000)}`;
+    expect(r.code, detail).toBe(0);
+    expect(processed(r.stdout), detail).toEqual([1000, 1000]);
+    expect(r.stderr, detail).not.toMatch(/error|does not exist|already exists|no connection available/i);
+  });
+
   it('the default (TPC-B-like, read-write, in transactions) script -M prepared, 30 clients: no errors', async () => {
     // One thread per client: pgbench prepares each statement with a blocking PQprepare, so a
     // client waiting for a server connection would stall its thread's other clients — which

@@ -8,4 +8,4 @@ export type { ServerCredentials } from './server/credentials.js';
 export { REPORTS } from './tokens.js';
 export { PoolCounters } from './stats.js';
 export { SqlState } from './client/errors.js';
-export { MessageHooks, MESSAGE_HOOKS, Answer, type ClientMessage, type ClientMessageHandler, type InterceptContext } from './intercept/hooks.js';
+export { MessageHooks, MESSAGE_HOOKS, Answer, type ClientMessage, type ClientMessageHandler, type InterceptContext, type LocalAnswerer } from './intercept/hooks.js';

@@ -2,7 +2,7 @@ import {
   Msg, decodeParse, decodeBind, decodeDescribe, decodeClose, decodeQuery,
   renameBindStatement, describe, close, parse, query, commandComplete, PARSE_COMPLETE, CLOSE_COMPLETE,
 } from '@weir/protocol';
-import { Answer, type InterceptContext, type MessageHooks, type ClientMessage } from '@weir/proxy';
+import { Answer, type InterceptContext, type MessageHooks, type ClientMessage, type LocalAnswerer } from '@weir/proxy';
 import type { StatementCache } from './statement-cache.js';
 import type { Statement, StatementRegistry } from './statements.js';
 import type { ConnectionStatements } from './connection-cache.js';
@@ -23,10 +23,14 @@ const DEALLOCATE = /^\s*deallocate\s+(?:prepare\s+)?("(?:[^"]|"")+"|[^\s;]+)\s*;
 const DISCARD_ALL = /^\s*discard\s+all\s*;?\s*$/i;
 
 function clientOf(ctx: InterceptContext): ClientStatements {
-  let c = ctx.state.get(CLIENT) as ClientStatements | undefined;
+  return clientIn(ctx.state);
+}
+
+function clientIn(state: Map<symbol, unknown>): ClientStatements {
+  let c = state.get(CLIENT) as ClientStatements | undefined;
   if (c === undefined) {
     c = { named: new Map(), unnamed: null, parsing: new Map() };
-    ctx.state.set(CLIENT, c);
+    state.set(CLIENT, c);
   }
   return c;
 }
@@ -94,7 +98,10 @@ export function installProxyHandlers(hooks: MessageHooks, cache: StatementCache,
           conn.delete(name);
           conn.doubt(name); // skipped: the server may still have it from before
         }
-      } else conn.confirm(name);
+      } else {
+        conn.confirm(name);
+        stmt.verified = true;
+      }
       done?.(failed, skipped);
     });
   }
@@ -248,7 +255,30 @@ export function installProxyHandlers(hooks: MessageHooks, cache: StatementCache,
     return true;
   };
 
+  /**
+   * A client with no server preparing a statement already known to be valid (pgbench -M prepared
+   * prepares with a blocking Parse + Sync): answered without a server; the statement is prepared
+   * where the client later binds it. Names in use, Parses in flight and unknown or unverified
+   * statements go to a server as usual.
+   */
+  const parseLocally: LocalAnswerer = {
+    check(state, m) {
+      const p = decodeParse(m.buffer, m.bodyStart, m.end);
+      if (p.name === '' && !opts.cacheAnonymous) return false;
+      const client = state.get(CLIENT) as ClientStatements | undefined;
+      if (client !== undefined && ((p.name !== '' && getName(client, p.name) !== null) || client.parsing.has(p.name))) return false;
+      return registry.peek(p.query, p.paramTypes)?.verified === true;
+    },
+    answer(state, m, pool) {
+      const p = decodeParse(m.buffer, m.bodyStart, m.end);
+      setName(clientIn(state), p.name, registry.intern(p.query, p.paramTypes));
+      cache.poolStats(pool).hits++;
+      return PARSE_COMPLETE;
+    },
+  };
+
   const off = [
+    hooks.onClientLocal(Msg.Parse, parseLocally),
     hooks.onClient(Msg.Parse, onParse),
     hooks.onClient(Msg.Bind, onBind),
     hooks.onClient(Msg.Describe, onDescribe),

@@ -8,6 +8,8 @@ export interface Statement {
   readonly paramTypes: readonly number[];
   /** The Parse message that prepares it under its server name. */
   readonly parse: Buffer;
+  /** A server has accepted its Parse once: the query text and types are valid. */
+  verified: boolean;
 }
 
 /** Interns statements by query shape and gives each a pooler-unique server name. Bounded (LRU). */
@@ -19,12 +21,17 @@ export class StatementRegistry {
     this.byShape = new LRUCache({ max });
   }
 
+  /** The statement of this shape if known, without creating it or touching its recency. */
+  peek(query: string, paramTypes: readonly number[]): Statement | undefined {
+    return this.byShape.peek(shapeKey(query, paramTypes));
+  }
+
   intern(query: string, paramTypes: readonly number[]): Statement {
-    const key = paramTypes.length === 0 ? query : `${paramTypes.join(',')}\0${query}`;
+    const key = shapeKey(query, paramTypes);
     let s = this.byShape.get(key);
     if (s === undefined) {
       const name = `${this.prefix}${(++this.seq).toString(36)}`;
-      s = { name, query, paramTypes: [...paramTypes], parse: parse(name, query, [...paramTypes]) };
+      s = { name, query, paramTypes: [...paramTypes], parse: parse(name, query, [...paramTypes]), verified: false };
       this.byShape.set(key, s);
     }
     return s;
@@ -33,4 +40,8 @@ export class StatementRegistry {
   get size(): number {
     return this.byShape.size;
   }
+}
+
+function shapeKey(query: string, paramTypes: readonly number[]): string {
+  return paramTypes.length === 0 ? query : `${paramTypes.join(',')}\0${query}`;
 }

@@ -38,6 +38,7 @@ const TRACKED = ['client_encoding', 'DateStyle', 'TimeZone', 'IntervalStyle', 's
 
 let nextPid = 1;
 const AUTH_OK = authenticationOk();
+const READY_IDLE = readyForQuery('I');
 
 /** ParameterStatus messages of a pool's greeting, encoded once per greeting map. */
 const welcomeCache = new WeakMap<ReadonlyMap<string, string>, Map<string, Buffer>>();
@@ -293,6 +294,10 @@ export class ClientSession implements ScanSink, ServerOwner, InterceptIO {
     }
     if (chunk.length > 0) {
       const server = this.server;
+      if (server === null && !terminating && this.intercepting && !this.acquiring && this.queue.length === 0 &&
+          this.host.messageHooks().localCount !== 0 && this.scanner.atBoundary() && this.answerLocally(chunk)) {
+        return;
+      }
       if (server !== null && !this.hidden) {
         if (this.interceptor !== null) this.interceptor.clientChunk(chunk);
         else if (!server.write(chunk)) this.throttleClient(server);
@@ -327,6 +332,57 @@ export class ClientSession implements ScanSink, ServerOwner, InterceptIO {
       default:
         this.unsynced = true;
     }
+  }
+
+  /** The framed path, made on first need: idle clients do not pay for it. */
+  private framedPath(): Interceptor {
+    return (this.interceptor ??= new Interceptor(this.pid, this.pool!.info.name, this.host.messageHooks(), MAX_CLIENT_MESSAGE));
+  }
+
+  /**
+   * No server, and the client sent whole messages ending in Sync that plugins can all answer
+   * (e.g. preparing a statement known to be valid): answer them here, ReadyForQuery 'I' included,
+   * and take no server. Anything else returns false and nothing has changed.
+   */
+  private answerLocally(chunk: Buffer): boolean {
+    const hooks = this.host.messageHooks();
+    const state = this.framedPath().state;
+    const msg = { type: 0, buffer: chunk, start: 0, bodyStart: 0, end: 0 };
+    let syncs = 0;
+    let last = 0;
+    for (let pass = 0; pass < 2; pass++) {
+      const out: Buffer[] = [];
+      let pos = 0;
+      while (pos < chunk.length) {
+        if (chunk.length - pos < 5) return false;
+        const end = pos + 1 + chunk.readInt32BE(pos + 1);
+        if (end > chunk.length) return false;
+        msg.type = chunk[pos];
+        msg.start = pos;
+        msg.bodyStart = pos + 5;
+        msg.end = end;
+        if (msg.type === Msg.Sync) {
+          if (pass === 1) out.push(READY_IDLE);
+          else syncs++;
+        } else {
+          const a = hooks.localAnswerer(msg.type);
+          if (a === null) return false;
+          if (pass === 0 && !a.check(state, msg)) return false;
+          if (pass === 1) out.push(a.answer(state, msg, this.pool!.info.name));
+        }
+        last = msg.type;
+        pos = end;
+      }
+      if (pass === 0 && last !== Msg.Sync) return false;
+      if (pass === 1) {
+        // The scanner counted these Syncs as owed by a server: none is.
+        this.pending -= syncs;
+        const bytes = Buffer.concat(out);
+        this.counters.bytesOut += bytes.length;
+        this.socket.write(bytes);
+      }
+    }
+    return true;
   }
 
   private acquire(): void {
@@ -399,9 +455,7 @@ export class ClientSession implements ScanSink, ServerOwner, InterceptIO {
     this.server = server;
     server.owner = this;
     // `pending` already counts the sync points of queued messages: they go to this server.
-    if (this.intercepting && this.interceptor === null) {
-      this.interceptor = new Interceptor(this.pid, this.pool!.info.name, this.host.messageHooks(), MAX_CLIENT_MESSAGE);
-    }
+    if (this.intercepting) this.framedPath();
     if (this.interceptor !== null) this.interceptor.attach(this, server.id);
     if (server.paramsSyncedFor !== this || server.paramsSyncedVersion !== server.paramsVersion) {
       const sql = paramSyncQuery(this.params, server.params);

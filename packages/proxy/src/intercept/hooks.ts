@@ -54,6 +54,19 @@ export interface InterceptContext {
 export type ClientMessageHandler = (ctx: InterceptContext, msg: ClientMessage) => boolean;
 
 /**
+ * Answers a client may get with no server at all: a client of a transaction pool that holds no
+ * server sends a batch ending in Sync whose every message a plugin can answer (a Parse of a
+ * statement known to be valid); the proxy replies itself, ReadyForQuery 'I' included, and takes
+ * no server — so a client preparing statements never waits behind clients holding servers.
+ */
+export interface LocalAnswerer {
+  /** Could `msg` be answered without a server, given this client's state? No side effects. */
+  check(state: Map<symbol, unknown>, msg: ClientMessage): boolean;
+  /** Take effect; the bytes to answer with. Called only after every message checked true. `pool` is "user@database". */
+  answer(state: Map<symbol, unknown>, msg: ClientMessage, pool: string): Buffer;
+}
+
+/**
  * Per-message-type hooks on the client → server stream, for proxy plugins (prepared statements).
  * Sessions of transaction-mode pools switch to the framed path only when a handler is registered.
  */
@@ -80,6 +93,25 @@ export class MessageHooks {
 
   clientHandlers(type: number): ClientMessageHandler[] | null {
     return this.client[type];
+  }
+
+  private readonly local: Array<LocalAnswerer | null> = new Array(256).fill(null);
+  /** Message types with a local answerer. */
+  localCount = 0;
+
+  onClientLocal(type: number, answerer: LocalAnswerer): () => void {
+    if (this.local[type] !== null) throw new Error(`a local answerer for message type 0x${type.toString(16)} is already registered`);
+    this.local[type] = answerer;
+    this.localCount++;
+    return () => {
+      if (this.local[type] !== answerer) return;
+      this.local[type] = null;
+      this.localCount--;
+    };
+  }
+
+  localAnswerer(type: number): LocalAnswerer | null {
+    return this.local[type];
   }
 }
 
