@@ -141,34 +141,41 @@ export class Pool<C = unknown> implements LeaseOwner<C> {
 
   /** A lease, first come first served. */
   acquire(signal?: AbortSignal): Promise<Lease<C>> {
-    if (this.retiring) return Promise.reject(this.endedError());
+    return new Promise<Lease<C>>((resolve, reject) => this.acquireWith(resolve, reject, signal));
+  }
+
+  /**
+   * acquire() for hot paths, without a promise: `onLease` or `onError` runs exactly once — at
+   * once when a connection is free, or later, possibly inside another lease's release() (a
+   * direct hand-off). Neither may throw.
+   */
+  acquireWith(onLease: (lease: Lease<C>) => void, onError: (err: unknown) => void, signal?: AbortSignal): void {
+    if (this.retiring) return onError(this.endedError());
     if (this.idle.length !== 0 && this.waiters.size === 0) {
       let lease: Lease<C> | null;
       try {
         lease = this.tryAcquire();
       } catch (err) {
-        return Promise.reject(err);
+        return onError(err);
       }
-      if (lease !== null) return Promise.resolve(lease);
+      if (lease !== null) return onLease(lease);
     }
-    if (signal !== undefined && signal.aborted) return Promise.reject(this.abortError(signal));
-    return new Promise<Lease<C>>((resolve, reject) => {
-      const now = this.clock.now();
-      this.lastActivityAt = now;
-      const w = new Waiter<Lease<C>>(now, resolve, reject);
-      this.waiters.push(w);
-      const ms = this.options.acquireTimeoutMs;
-      if (ms > 0) {
-        w.deadline = now + ms;
-        if (w.deadline < this.waitTimerAt) this.armWaitTimer(w.deadline, now);
-      }
-      if (signal !== undefined) {
-        w.signal = signal;
-        w.onAbort = () => this.abortWaiter(w, signal);
-        signal.addEventListener('abort', w.onAbort, { once: true });
-      }
-      this.pulse();
-    });
+    if (signal !== undefined && signal.aborted) return onError(this.abortError(signal));
+    const now = this.clock.now();
+    this.lastActivityAt = now;
+    const w = new Waiter<Lease<C>>(now, onLease, onError);
+    this.waiters.push(w);
+    const ms = this.options.acquireTimeoutMs;
+    if (ms > 0) {
+      w.deadline = now + ms;
+      if (w.deadline < this.waitTimerAt) this.armWaitTimer(w.deadline, now);
+    }
+    if (signal !== undefined) {
+      w.signal = signal;
+      w.onAbort = () => this.abortWaiter(w, signal);
+      signal.addEventListener('abort', w.onAbort, { once: true });
+    }
+    this.pulse();
   }
 
   stats(): PoolStats {
@@ -385,7 +392,12 @@ export class Pool<C = unknown> implements LeaseOwner<C> {
       w.reject(err);
       return;
     }
-    w.resolve(lease);
+    try {
+      w.resolve(lease);
+    } catch (err) {
+      // acquireWith callbacks must not throw; one that does must not break the releaser's call.
+      this.logger.error({ err, pool: this.info.name }, 'pool: an acquire callback threw');
+    }
   }
 
   // ---- creating -----------------------------------------------------------------------------

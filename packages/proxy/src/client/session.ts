@@ -397,8 +397,9 @@ export class ClientSession implements ScanSink, ServerOwner, InterceptIO {
     // The client keeps being read while it waits (pausing costs two epoll changes per wait);
     // onClientData pauses it only if it queues more than MAX_QUEUED bytes.
     this.waitStart = performance.now();
-    if (gate === null) pool.acquire().then(this.onLease, this.onAcquireError);
-    else gate.then(() => this.pool!.acquire()).then(this.onLease, this.onAcquireError);
+    // No promise per wait: a released server is handed over inside the releasing client's call.
+    if (gate === null) pool.acquireWith(this.onLease, this.onAcquireError);
+    else gate.then(() => this.pool!.acquireWith(this.onLease, this.onAcquireError), this.onAcquireError);
   }
 
   // Bound once per session: waiting for a server allocates no closures.
@@ -412,7 +413,8 @@ export class ClientSession implements ScanSink, ServerOwner, InterceptIO {
     this.attach(lease);
   };
 
-  private readonly onAcquireError = (e: Error & { code?: string }): void => {
+  private readonly onAcquireError = (err: unknown): void => {
+    const e = err as Error & { code?: string };
     if (e.code === 'WEIR_E_POOL_RETIRED' && !this.closed) return this.repoolThenAcquire();
     this.acquireFailed(e);
   };
