@@ -12,24 +12,53 @@ export interface InterceptIO {
   toClient(bytes: Buffer): void;
 }
 
-/** Pieces gathered for one write: one piece goes as it is, several are joined (small: cheaper than writev). */
+/**
+ * Pieces gathered for one write: runs of adjacent messages of one buffer are kept as one slice;
+ * one piece goes as it is, several are joined (small: cheaper than writev).
+ */
 class Gather {
   private parts: Buffer[] = [];
   private bytes = 0;
+  private runBuf: Buffer | null = null;
+  private runStart = 0;
+  private runEnd = 0;
+
+  /** Bytes [start, end) of `buf`, merged with the current run when they follow it. */
+  run(buf: Buffer, start: number, end: number): void {
+    if (buf !== this.runBuf || start !== this.runEnd) {
+      this.cut();
+      this.runBuf = buf;
+      this.runStart = start;
+    }
+    this.runEnd = end;
+  }
+
+  /** End the current run (something goes between, or is left out). */
+  cut(): void {
+    if (this.runBuf === null) return;
+    this.push(this.runBuf.subarray(this.runStart, this.runEnd));
+    this.runBuf = null;
+  }
 
   add(b: Buffer): void {
-    if (b.length === 0) return;
-    this.parts.push(b);
-    this.bytes += b.length;
+    this.cut();
+    this.push(b);
   }
 
   take(): Buffer | null {
+    this.cut();
     const n = this.parts.length;
     if (n === 0) return null;
     const out = n === 1 ? this.parts[0] : Buffer.concat(this.parts, this.bytes);
     this.parts.length = 0;
     this.bytes = 0;
     return out;
+  }
+
+  private push(b: Buffer): void {
+    if (b.length === 0) return;
+    this.parts.push(b);
+    this.bytes += b.length;
   }
 }
 
@@ -122,37 +151,25 @@ export class Interceptor implements InterceptContext {
     const framer = this.clientFramer;
     framer.push(chunk);
     const out = this.toServer;
-    let runBuf: Buffer | null = null;
-    let runStart = 0;
-    let runEnd = 0;
-    {
-      while (framer.next()) {
-        const type = framer.type;
-        if (type === Msg.Sync || type === Msg.Query || type === Msg.FunctionCall) this.syncs++;
-        const handlers = this.hooks.clientHandlers(type);
-        if (handlers !== null) {
-          if (runBuf !== null) out.add(runBuf.subarray(runStart, runEnd));
-          runBuf = null;
-          const m = this.msg;
-          m.type = type;
-          m.buffer = framer.buffer;
-          m.start = framer.start;
-          m.bodyStart = framer.bodyStart;
-          m.end = framer.end;
-          let handled = false;
-          for (let i = 0; i < handlers.length && !handled; i++) handled = handlers[i](this, m);
-          if (handled) continue;
-        }
-        if (runBuf !== framer.buffer || runEnd !== framer.start) {
-          if (runBuf !== null) out.add(runBuf.subarray(runStart, runEnd));
-          runBuf = framer.buffer;
-          runStart = framer.start;
-        }
-        runEnd = framer.end;
-        const k = kindOf(type);
-        if (k >= 0) this.plan.push(k, Answer.Forward, null, null);
+    while (framer.next()) {
+      const type = framer.type;
+      if (type === Msg.Sync || type === Msg.Query || type === Msg.FunctionCall) this.syncs++;
+      const handlers = this.hooks.clientHandlers(type);
+      if (handlers !== null) {
+        out.cut();
+        const m = this.msg;
+        m.type = type;
+        m.buffer = framer.buffer;
+        m.start = framer.start;
+        m.bodyStart = framer.bodyStart;
+        m.end = framer.end;
+        let handled = false;
+        for (let i = 0; i < handlers.length && !handled; i++) handled = handlers[i](this, m);
+        if (handled) continue;
       }
-      if (runBuf !== null) out.add(runBuf.subarray(runStart, runEnd));
+      out.run(framer.buffer, framer.start, framer.end);
+      const k = kindOf(type);
+      if (k >= 0) this.plan.push(k, Answer.Forward, null, null);
     }
     const bytes = out.take();
     if (bytes !== null) io.toServer(bytes);
@@ -176,36 +193,21 @@ export class Interceptor implements InterceptContext {
       return;
     }
     const out = this.toClient;
-    let runBuf: Buffer | null = null;
-    let runStart = 0;
-    let runEnd = 0;
     // Leading bytes of the next whole message that already went to the client on the whole-chunk path.
     let skip = this.forwardedPartial;
     while (framer.next()) {
       const type = framer.type;
-      if (skip === 0 && plan.headKind() === Kind.Reply) {
-        if (runBuf !== null) out.add(runBuf.subarray(runStart, runEnd));
-        runBuf = null;
-        this.gatherReplies();
-      }
+      if (skip === 0 && plan.headKind() === Kind.Reply) this.gatherReplies();
       if (skip !== 0 || this.forwards(type)) {
-        const from = framer.start + skip;
+        out.run(framer.buffer, framer.start + skip, framer.end);
         skip = 0;
-        if (runBuf !== framer.buffer || runEnd !== from) {
-          if (runBuf !== null) out.add(runBuf.subarray(runStart, runEnd));
-          runBuf = framer.buffer;
-          runStart = from;
-        }
-        runEnd = framer.end;
-      } else if (runBuf !== null) {
-        out.add(runBuf.subarray(runStart, runEnd));
-        runBuf = null;
+      } else {
+        out.cut();
       }
       this.settle(type);
     }
     // Only whole messages go on from here: a message still in half is held back.
     this.forwardedPartial = skip;
-    if (runBuf !== null) out.add(runBuf.subarray(runStart, runEnd));
     if (skip === 0 && plan.headKind() === Kind.Reply) this.gatherReplies();
     const bytes = out.take();
     if (bytes !== null) io.toClient(bytes);
