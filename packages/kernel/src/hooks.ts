@@ -58,6 +58,18 @@ export function hookError(err: unknown, owner: string, hook: string): WeirError 
   );
 }
 
+/** Series, sync runner for checkout and release: an index loop, errors wrapped with plugin + hook. */
+function runSync(list: readonly Entry[], conn: PooledConnection, hook: 'checkout' | 'release'): void {
+  for (let i = 0; i < list.length; i++) {
+    const e = list[i]!;
+    try {
+      e.fn(conn);
+    } catch (err) {
+      throw hookError(err, e.owner, hook);
+    }
+  }
+}
+
 function isThenable(v: unknown): v is PromiseLike<unknown> {
   return v !== null && typeof v === 'object' && typeof (v as { then?: unknown }).then === 'function';
 }
@@ -136,29 +148,13 @@ export class Hooks {
   /** `checkout`: series, sync. Throws WEIR_E_HOOK_FAILED. */
   runCheckout(conn: PooledConnection): void {
     const list = this.lists.checkout;
-    if (list === null) return;
-    for (let i = 0; i < list.length; i++) {
-      const e = list[i]!;
-      try {
-        e.fn(conn);
-      } catch (err) {
-        throw hookError(err, e.owner, 'checkout');
-      }
-    }
+    if (list !== null) runSync(list, conn, 'checkout');
   }
 
   /** `release`: series, sync. Throws WEIR_E_HOOK_FAILED. */
   runRelease(conn: PooledConnection): void {
     const list = this.lists.release;
-    if (list === null) return;
-    for (let i = 0; i < list.length; i++) {
-      const e = list[i]!;
-      try {
-        e.fn(conn);
-      } catch (err) {
-        throw hookError(err, e.owner, 'release');
-      }
-    }
+    if (list !== null) runSync(list, conn, 'release');
   }
 
   /** `drop`: every handler runs; a throw is logged and never stops the others. Never throws. */
