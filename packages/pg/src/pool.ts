@@ -286,16 +286,10 @@ export class Pool extends BasePool implements PoolFactory {
   end(): Promise<void>;
   end(callback: (err?: Error) => void): void;
   end(callback?: (err?: Error) => void): Promise<void> | void {
-    let p: Promise<void>;
-    if (this.ending) {
-      p = Promise.reject(new Error('Called end on pool more than once'));
-    } else {
-      this.ending = true;
+    return endOnce(this, () => {
       for (const t of this.tenantFacades.values()) t.ending = true;
-      p = this.shutdown();
-    }
-    if (callback === undefined) return p;
-    p.then(() => callback(), (err: Error) => callback(err));
+      return this.shutdown();
+    }, callback);
   }
 
   private async shutdown(): Promise<void> {
@@ -485,18 +479,13 @@ export class TenantPool extends BasePool {
   end(): Promise<void>;
   end(callback: (err?: Error) => void): void;
   end(callback?: (err?: Error) => void): Promise<void> | void {
-    let p: Promise<void>;
-    if (this.ending) {
-      p = Promise.reject(new Error('Called end on pool more than once'));
-    } else {
-      this.ending = true;
-      const e = this.parent.kernel.registry.get(this.key.database, this.key.user);
-      p = (e !== undefined && e.kind === 'dynamic' ? this.parent.kernel.registry.retire(this.key.database, this.key.user, 'tenant end()') : Promise.resolve()).then(() => {
+    return endOnce(this, () => {
+      const { registry } = this.parent.kernel;
+      const e = registry.get(this.key.database, this.key.user);
+      return (e !== undefined && e.kind === 'dynamic' ? registry.retire(this.key.database, this.key.user, 'tenant end()') : Promise.resolve()).then(() => {
         this.ended = true;
       });
-    }
-    if (callback === undefined) return p;
-    p.then(() => callback(), (err: Error) => callback(err));
+    }, callback);
   }
 }
 
@@ -517,4 +506,17 @@ function expandConnectionString(config: pg.ClientConfig): pg.ClientConfig {
 function defaultParams(config: pg.ClientConfig): { database: string; user: string } {
   const probe = new pg.Client(config); // computes its parameters; opens nothing until connect()
   return { database: String(probe.database), user: String(probe.user) };
+}
+
+/** pg.Pool's end(): once only (a second call fails), as a promise or through a callback. */
+function endOnce(pool: { ending: boolean }, work: () => Promise<void>, callback?: (err?: Error) => void): Promise<void> | void {
+  let p: Promise<void>;
+  if (pool.ending) {
+    p = Promise.reject(new Error('Called end on pool more than once'));
+  } else {
+    pool.ending = true;
+    p = work();
+  }
+  if (callback === undefined) return p;
+  p.then(() => callback(), (err: Error) => callback(err));
 }
