@@ -3,7 +3,7 @@ import { inject, injectable, TOKENS, REPORTS, type Hooks, type Kernel, type Logg
 import { MESSAGE_HOOKS } from '@weir/proxy';
 import { StatementCache, STATEMENT_CACHE } from './statement-cache.js';
 import { StatementRegistry } from './statements.js';
-import { installProxyHandlers } from './proxy-handlers.js';
+import { installProxyHandlers, PLUGIN_NAME } from './proxy-handlers.js';
 
 export const configSchema = z.object({
   max_per_connection: z.number().int().positive().default(1000),
@@ -16,7 +16,7 @@ export const configSchema = z.object({
 export type PreparedStatementsConfig = z.infer<typeof configSchema>;
 
 const descriptor: PluginDescriptor<typeof configSchema> = {
-  name: '@weir/plugin-prepared-statements',
+  name: PLUGIN_NAME,
   configKey: 'prepared_statements',
   configSchema,
   kernel: '^0.1.0',

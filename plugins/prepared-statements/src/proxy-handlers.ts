@@ -7,6 +7,9 @@ import type { StatementCache } from './statement-cache.js';
 import type { Statement, StatementRegistry } from './statements.js';
 import type { ConnectionStatements } from './connection-cache.js';
 
+/** This plugin's package name: message hooks that throw are reported under it. */
+export const PLUGIN_NAME = '@weir/plugin-prepared-statements';
+
 /** What one client has prepared, under its own names. */
 interface ClientStatements {
   named: Map<string, Statement>;
@@ -278,12 +281,12 @@ export function installProxyHandlers(hooks: MessageHooks, cache: StatementCache,
   };
 
   const off = [
-    hooks.onClientLocal(Msg.Parse, parseLocally),
-    hooks.onClient(Msg.Parse, onParse),
-    hooks.onClient(Msg.Bind, onBind),
-    hooks.onClient(Msg.Describe, onDescribe),
-    hooks.onClient(Msg.Close, onClose),
-    hooks.onClient(Msg.Query, onQuery),
+    hooks.onClientLocal(Msg.Parse, parseLocally, PLUGIN_NAME),
+    hooks.onClient(Msg.Parse, onParse, PLUGIN_NAME),
+    hooks.onClient(Msg.Bind, onBind, PLUGIN_NAME),
+    hooks.onClient(Msg.Describe, onDescribe, PLUGIN_NAME),
+    hooks.onClient(Msg.Close, onClose, PLUGIN_NAME),
+    hooks.onClient(Msg.Query, onQuery, PLUGIN_NAME),
   ];
   return () => off.forEach((f) => f());
 }

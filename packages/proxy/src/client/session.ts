@@ -17,6 +17,7 @@ import { fatal, error, SqlState } from './errors.js';
 import type { SessionHost, LoginTarget } from './host.js';
 import type { PoolMode } from '../config/schema.js';
 import { Interceptor, type InterceptIO } from '../intercept/interceptor.js';
+import { messageHookFailed } from '../intercept/hooks.js';
 
 export const ADMIN_DATABASE = 'weir';
 export const MAX_CLIENT_MESSAGE = 1 << 26;
@@ -88,6 +89,10 @@ export class ClientSession implements ScanSink, ServerOwner, InterceptIO {
   private unsynced = false;    // extended-protocol messages sent since the last Sync
   private terminateAt = -1;
   private closed = false;
+  /** The client sent Terminate with work still owed by (or queued for) a server: it finishes first. */
+  private draining = false;
+  /** The client's socket is gone while draining: answers are dropped, the work still completes. */
+  private peerGone = false;
   private waitStart = 0;
   private pausedServer: ServerConnection | null = null;
   private loginTimer: NodeJS.Timeout | null = null;
@@ -103,8 +108,8 @@ export class ClientSession implements ScanSink, ServerOwner, InterceptIO {
   constructor(public socket: net.Socket, private readonly host: SessionHost) {
     socket.setNoDelay(true);
     socket.setKeepAlive(true, 30_000);
-    socket.on('error', (e) => this.close(`client socket error: ${e.message}`));
-    socket.on('close', () => this.close('client closed the connection'));
+    socket.on('error', (e) => this.clientGone(`client socket error: ${e.message}`));
+    socket.on('close', () => this.clientGone('client closed the connection'));
     host.register(this);
     void this.login();
   }
@@ -249,7 +254,7 @@ export class ClientSession implements ScanSink, ServerOwner, InterceptIO {
   /** Answer FATAL and close. */
   reject(sqlstate: string, message: string): void {
     if (this.closed) return;
-    this.socket.end(fatal(sqlstate, message));
+    if (!this.peerGone && !this.socket.destroyed) this.socket.end(fatal(sqlstate, message));
     this.close(message);
   }
 
@@ -279,13 +284,24 @@ export class ClientSession implements ScanSink, ServerOwner, InterceptIO {
   // ---------------------------------------------------------------- data path: client → server
 
   private onClientData(chunk: Buffer): void {
+    if (this.draining || this.closed) return; // after Terminate nothing more is read
     this.counters.bytesIn += chunk.length;
     try {
       this.scanner.scan(chunk);
     } catch (e) {
+      // The scanner is no longer at a boundary: a server that got part of this message is dropped.
       this.host.logger.info({ client: this.remote, user: this.user }, `bad client message: ${(e as Error).message}`);
       return this.reject(SqlState.ProtocolViolation, `invalid message from client: ${(e as Error).message}`);
     }
+    try {
+      this.forwardClient(chunk);
+    } catch (e) {
+      this.failed(e);
+    }
+  }
+
+  /** Client bytes, framed and bounded by the scanner: to the server, the framed path, or the queue. */
+  private forwardClient(chunk: Buffer): void {
     let terminating = false;
     if (this.terminateAt >= 0) {
       chunk = chunk.subarray(0, this.terminateAt);
@@ -311,7 +327,7 @@ export class ClientSession implements ScanSink, ServerOwner, InterceptIO {
         if (server === null && !this.acquiring) this.acquire();
       }
     }
-    if (terminating) this.close('client sent Terminate');
+    if (terminating) this.terminated();
   }
 
   onMessage(type: number, _b: Buffer, _s: number, _e: number, end: number): void {
@@ -367,8 +383,12 @@ export class ClientSession implements ScanSink, ServerOwner, InterceptIO {
         } else {
           const a = hooks.localAnswerer(msg.type);
           if (a === null) return false;
-          if (pass === 0 && !a.check(state, msg)) return false;
-          if (pass === 1) out.push(a.answer(state, msg, this.pool!.info.name));
+          try {
+            if (pass === 0 && !a.check(state, msg)) return false;
+            if (pass === 1) out.push(a.answer(state, msg, this.pool!.info.name));
+          } catch (e) {
+            throw messageHookFailed(e, hooks.localOwner(msg.type), msg.type);
+          }
         }
         last = msg.type;
         pos = end;
@@ -410,7 +430,11 @@ export class ClientSession implements ScanSink, ServerOwner, InterceptIO {
       this.queuePaused = false;
       this.socket.resume();
     }
-    this.attach(lease);
+    try {
+      this.attach(lease);
+    } catch (e) {
+      this.failed(e);
+    }
   };
 
   private readonly onAcquireError = (err: unknown): void => {
@@ -497,6 +521,14 @@ export class ClientSession implements ScanSink, ServerOwner, InterceptIO {
   // ---------------------------------------------------------------- data path: server → client
 
   onServerData(chunk: Buffer, readyCount: number): void {
+    try {
+      this.serverData(chunk, readyCount);
+    } catch (e) {
+      this.failed(e);
+    }
+  }
+
+  private serverData(chunk: Buffer, readyCount: number): void {
     const server = this.server!;
     if (this.hidden) {
       if (readyCount === 0) return;
@@ -517,13 +549,15 @@ export class ClientSession implements ScanSink, ServerOwner, InterceptIO {
       this.interceptor.serverChunk(chunk);
       // The framed path keeps a partial message where it lies; a queued write keeps its bytes.
       if (this.interceptor.holdsServerBytes() || stillQueued(this.socket)) server.retain();
-    } else {
+    } else if (!this.peerGone) {
       if (!this.socket.write(chunk)) this.throttleServer(server);
       if (stillQueued(this.socket)) server.retain(); // the bytes must stay until written
     }
     if (readyCount !== 0) {
       this.pending -= readyCount;
       if (this.pending <= 0 && this.mode === 'transaction' && this.canRelease(server)) this.release();
+      // After Terminate: the last answer owed is in, the session ends (releasing or dropping its server).
+      if (this.draining && this.pending <= 0 && !this.hidden) this.close('client sent Terminate');
     }
   }
 
@@ -540,6 +574,7 @@ export class ClientSession implements ScanSink, ServerOwner, InterceptIO {
   }
 
   toClient(bytes: Buffer): void {
+    if (this.peerGone) return;
     if (!this.socket.write(bytes)) this.throttleServer(this.server!);
   }
 
@@ -578,7 +613,7 @@ export class ClientSession implements ScanSink, ServerOwner, InterceptIO {
     this.counters.xacts++;
     lease.release();
     // Graceful shutdown: a client leaves once its transaction is done.
-    if (this.host.shuttingDown) this.reject(SqlState.AdminShutdown, 'weir is shutting down');
+    if (this.host.shuttingDown && !this.draining) this.reject(SqlState.AdminShutdown, 'weir is shutting down');
   }
 
   private dropServer(reason: string): void {
@@ -606,6 +641,45 @@ export class ClientSession implements ScanSink, ServerOwner, InterceptIO {
     return this.server;
   }
 
+  /**
+   * The client sent Terminate. PostgreSQL runs to the end what came before it, so does weir:
+   * with answers still owed (or messages queued for a server) the session drains first.
+   */
+  private terminated(): void {
+    const server = this.server;
+    const owed = server !== null ? this.pending > 0 || this.hidden : this.queue.length !== 0 || this.acquiring;
+    if (!owed) return this.close('client sent Terminate');
+    this.draining = true;
+    this.terminateAt = -1;
+  }
+
+  /** The client's socket closed or failed. While draining, the work goes on without it. */
+  private clientGone(reason: string): void {
+    if (this.draining && !this.closed) {
+      this.peerGone = true;
+      if (this.pausedServer !== null) this.resumeServer();
+      return;
+    }
+    this.close(reason);
+  }
+
+  /**
+   * Something threw on the data path (a plugin's message hook, a bug): this session ends, its
+   * server connection is dropped (never reused), every other session goes on.
+   */
+  private failed(e: unknown): void {
+    const err = e as Error & { code?: string; details?: Record<string, unknown> };
+    const d = err.details ?? {};
+    const sqlstate = typeof d.sqlstate === 'string' ? d.sqlstate : SqlState.InternalError;
+    const message = typeof d.clientMessage === 'string' ? d.clientMessage
+      : typeof d.sqlstate === 'string' ? err.message : 'internal error in weir';
+    const fields = { client: this.remote, user: this.user, database: this.database, code: err.code, plugin: d.plugin, hook: d.hook };
+    if (sqlstate.startsWith('XX')) this.host.logger.error({ ...fields, err }, `session ended: ${err.message}`);
+    else this.host.logger.warn(fields, `session ended: ${err.message}`);
+    this.dropServer('error');
+    this.reject(sqlstate, message);
+  }
+
   close(reason: string): void {
     if (this.closed) return;
     this.closed = true;
@@ -626,6 +700,7 @@ export class ClientSession implements ScanSink, ServerOwner, InterceptIO {
         this.dropServer('client-gone');
       }
     }
+    if (this.pausedServer !== null) this.resumeServer();
     if (!this.socket.destroyed) this.socket.destroySoon();
     this.host.unregister(this);
     const log = this.host.logger;

@@ -1,4 +1,4 @@
-import { createToken, type ConnectionId } from '@weir/kernel';
+import { createToken, WeirError, type ConnectionId } from '@weir/kernel';
 
 /** A whole client message, valid only during the handler call. */
 export interface ClientMessage {
@@ -72,21 +72,29 @@ export interface LocalAnswerer {
  */
 export class MessageHooks {
   private readonly client: Array<ClientMessageHandler[] | null> = new Array(256).fill(null);
+  /** Who registered each handler (same index as in `client`), for errors and logs. */
+  private readonly owners: Array<string[] | null> = new Array(256).fill(null);
   private count = 0;
 
   get active(): boolean {
     return this.count > 0;
   }
 
-  onClient(type: number, handler: ClientMessageHandler): () => void {
+  /** `plugin` names the owner in errors when the handler throws (a plugin's package name). */
+  onClient(type: number, handler: ClientMessageHandler, plugin = 'unnamed plugin'): () => void {
     (this.client[type] ??= []).push(handler);
+    (this.owners[type] ??= []).push(plugin);
     this.count++;
     return () => {
       const list = this.client[type];
       const i = list ? list.indexOf(handler) : -1;
       if (i < 0) return;
       list!.splice(i, 1);
-      if (list!.length === 0) this.client[type] = null;
+      this.owners[type]!.splice(i, 1);
+      if (list!.length === 0) {
+        this.client[type] = null;
+        this.owners[type] = null;
+      }
       this.count--;
     };
   }
@@ -95,13 +103,20 @@ export class MessageHooks {
     return this.client[type];
   }
 
+  /** The plugin that registered handler `i` for `type`. */
+  clientOwner(type: number, i: number): string {
+    return this.owners[type]?.[i] ?? 'unnamed plugin';
+  }
+
   private readonly local: Array<LocalAnswerer | null> = new Array(256).fill(null);
+  private readonly localOwners: string[] = new Array(256).fill('unnamed plugin');
   /** Message types with a local answerer. */
   localCount = 0;
 
-  onClientLocal(type: number, answerer: LocalAnswerer): () => void {
+  onClientLocal(type: number, answerer: LocalAnswerer, plugin = 'unnamed plugin'): () => void {
     if (this.local[type] !== null) throw new Error(`a local answerer for message type 0x${type.toString(16)} is already registered`);
     this.local[type] = answerer;
+    this.localOwners[type] = plugin;
     this.localCount++;
     return () => {
       if (this.local[type] !== answerer) return;
@@ -113,6 +128,33 @@ export class MessageHooks {
   localAnswerer(type: number): LocalAnswerer | null {
     return this.local[type];
   }
+
+  /** The plugin that registered the local answerer for `type`. */
+  localOwner(type: number): string {
+    return this.localOwners[type]!;
+  }
+}
+
+/**
+ * A message hook (or a callback it passed to ctx.send / ctx.reply) threw. The session ends (its
+ * server connection is dropped, never reused); `details.sqlstate` is what the client is told.
+ */
+export function messageHookFailed(err: unknown, plugin: string, type: number): WeirError {
+  const cause = err as { message?: string; code?: unknown; details?: { sqlstate?: unknown } };
+  const hook = `message hook '${String.fromCharCode(type)}'`;
+  // A plugin's own client-facing error (SQLSTATE + message) reaches the client as it is; a
+  // protocol decode error is the client's fault (08P01); anything else is a plugin bug.
+  let sqlstate = 'XX000';
+  let clientMessage = `internal error in plugin ${plugin}`;
+  if (typeof cause?.details?.sqlstate === 'string') {
+    sqlstate = cause.details.sqlstate;
+    clientMessage = String(cause.message);
+  } else if (typeof cause?.code === 'string' && cause.code.startsWith('WEIR_E_PROTO')) {
+    sqlstate = '08P01';
+    clientMessage = `invalid message from client: ${cause.message}`;
+  }
+  return new WeirError('WEIR_E_MESSAGE_HOOK_FAILED', `plugin ${plugin} failed in its ${hook}: ${cause?.message ?? String(err)}`,
+    { plugin, hook, sqlstate, clientMessage }, { cause: err });
 }
 
 export const MESSAGE_HOOKS = createToken<MessageHooks>('weir.proxy.MessageHooks');

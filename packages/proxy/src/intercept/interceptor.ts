@@ -1,6 +1,6 @@
 import type { ConnectionId } from '@weir/kernel';
 import { Framer, Msg } from '@weir/protocol';
-import { Answer, type ClientMessage, type InterceptContext, type MessageHooks } from './hooks.js';
+import { Answer, messageHookFailed, type ClientMessage, type InterceptContext, type MessageHooks } from './hooks.js';
 import { Plan, Kind, kindOf, ends } from './plan.js';
 
 const MAX_SERVER_MESSAGE = 1 << 30;
@@ -80,6 +80,8 @@ export class Interceptor implements InterceptContext {
   private forwardedPartial = 0;
   private readonly toServer = new Gather();
   private readonly toClient = new Gather();
+  /** Index of the handler running now (-1: none): callbacks it hands over are named after its plugin. */
+  private running = -1;
   private readonly msg = { type: 0, buffer: Buffer.alloc(0), start: 0, bodyStart: 0, end: 0 } as { -readonly [K in keyof ClientMessage]: ClientMessage[K] };
 
   constructor(readonly clientId: number, public poolName: string, private readonly hooks: MessageHooks, maxClientMessage: number) {
@@ -118,6 +120,7 @@ export class Interceptor implements InterceptContext {
   // ------------------------------------------------------------ InterceptContext
 
   send(bytes: Buffer, answer: Answer = Answer.Forward, done?: (failed: boolean, skipped: boolean) => void): void {
+    if (done !== undefined) done = this.named(done);
     const io = this.io!;
     // One plan entry per message that the server answers; `done` rides on the last one.
     let pos = 0;
@@ -139,9 +142,24 @@ export class Interceptor implements InterceptContext {
   }
 
   reply(bytes: Buffer, done?: (skipped: boolean) => void): void {
+    if (done !== undefined) done = this.named(done);
     // Sent in front of the server's next answer (one write), or at the end of the client's
     // chunk when the server owes nothing before it.
     this.plan.push(Kind.Reply, Answer.Forward, bytes, done === undefined ? null : (failed) => done(failed));
+  }
+
+  /** A plugin callback that, when it throws, names the plugin whose handler passed it. */
+  private named<A extends unknown[]>(fn: (...a: A) => void): (...a: A) => void {
+    if (this.running < 0) return fn;
+    const type = this.msg.type;
+    const plugin = this.hooks.clientOwner(type, this.running);
+    return (...a: A) => {
+      try {
+        fn(...a);
+      } catch (e) {
+        throw messageHookFailed(e, plugin, type);
+      }
+    };
   }
 
   // ------------------------------------------------------------ client → server
@@ -164,7 +182,17 @@ export class Interceptor implements InterceptContext {
         m.bodyStart = framer.bodyStart;
         m.end = framer.end;
         let handled = false;
-        for (let i = 0; i < handlers.length && !handled; i++) handled = handlers[i](this, m);
+        for (let i = 0; i < handlers.length && !handled; i++) {
+          this.running = i;
+          try {
+            handled = handlers[i](this, m);
+          } catch (e) {
+            // Nothing of this chunk has gone out yet: the session ends and its server is dropped.
+            throw messageHookFailed(e, this.hooks.clientOwner(type, i), type);
+          } finally {
+            this.running = -1;
+          }
+        }
         if (handled) continue;
       }
       out.run(framer.buffer, framer.start, framer.end);

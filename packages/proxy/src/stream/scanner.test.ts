@@ -75,3 +75,23 @@ describe('Scanner', () => {
     }
   });
 });
+
+describe('Scanner: a lying length', () => {
+  const sink: ScanSink = { onMessage() {} };
+  it('a header split over chunks whose length is out of bounds throws, and the scanner is never at a boundary again', () => {
+    const s = new Scanner(INTEREST, sink, 1 << 20);
+    s.scan(Buffer.from([0x51, 0, 0, 0]));
+    expect(s.atBoundary()).toBe(false);
+    expect(() => s.scan(Buffer.from([2]))).toThrow(/out of bounds/);
+    expect(s.atBoundary()).toBe(false);
+  });
+  it('a whole header in one chunk with a huge length throws the same way', () => {
+    const s = new Scanner(INTEREST, sink, 1 << 20);
+    s.scan(message(0x51, Buffer.from('x')));
+    expect(s.atBoundary()).toBe(true);
+    const head = Buffer.from([0x64, 0x7f, 0xff, 0xff, 0xff]);
+    expect(() => s.scan(head)).toThrow(/out of bounds/);
+    expect(s.atBoundary()).toBe(false);
+    expect(() => s.scan(message(0x51, Buffer.from('y')))).toThrow(/after a framing error/);
+  });
+});

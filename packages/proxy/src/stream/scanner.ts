@@ -31,6 +31,8 @@ export class Scanner {
   private capture: Buffer | null = null;
   private captured = 0;
   private inBody = false;
+  /** A framing error was thrown: the stream has no boundary any more (see atBoundary). */
+  private failed = false;
 
   constructor(
     private readonly interest: Uint8Array,
@@ -38,12 +40,16 @@ export class Scanner {
     private readonly maxLength: number,
   ) {}
 
-  /** True when no message is partly received. */
+  /**
+   * True when no message is partly received. Never again after a framing error: bytes of the
+   * broken message may already be on their way, so whoever got them must not be reused.
+   */
   atBoundary(): boolean {
-    return this.headerLen === 0 && !this.inBody;
+    return this.headerLen === 0 && !this.inBody && !this.failed;
   }
 
   reset(): void {
+    this.failed = false;
     this.headerLen = 0;
     this.inBody = false;
     this.capture = null;
@@ -51,6 +57,7 @@ export class Scanner {
   }
 
   scan(chunk: Buffer): void {
+    if (this.failed) throw new ScanError('stream scanned after a framing error');
     const len = chunk.length;
     let pos = 0;
     while (pos < len) {
@@ -73,11 +80,12 @@ export class Scanner {
           }
           if (this.headerLen < 5) return;
           this.remaining = this.headerLength - 4;
-          this.headerLen = 0;
         }
         if (this.remaining < 0 || this.remaining > this.maxLength) {
+          this.failed = true;
           throw new ScanError(`message length ${this.remaining + 4} out of bounds (type 0x${this.type.toString(16)})`);
         }
+        this.headerLen = 0;
         this.inBody = true;
       }
       const want = this.interest[this.type];
