@@ -14,8 +14,10 @@ export const CONTROL_BOUND_MS = 10_000;
 
 export interface Target {
   weir: WeirInstance;
+  /** The pool (and server database) this weir alone serves, so pg_stat_activity of it is this weir's count. */
+  database: string;
   poolSize: number;
-  /** pg_stat_activity client backends of appdb (only this weir's run at a time). */
+  /** pg_stat_activity client backends of `database`. */
   countServers(): Promise<number>;
   /** weir.logs index up to which lines were already checked. */
   logFrom: number;
@@ -48,8 +50,8 @@ export interface CaseOutcome {
 }
 
 /** Log in (md5), make the case's writes (pausing where it says), then end it its way. */
-export async function runCase(port: number, c: FuzzCase): Promise<CaseOutcome> {
-  const s = await rawLogin(port, USERS.md5, 'appdb');
+export async function runCase(port: number, database: string, c: FuzzCase): Promise<CaseOutcome> {
+  const s = await rawLogin(port, USERS.md5, database);
   let closed = false;
   s.socket.once('close', () => (closed = true));
   try {
@@ -62,7 +64,7 @@ export async function runCase(port: number, c: FuzzCase): Promise<CaseOutcome> {
     if (c.ending === 'end' && !closed) s.socket.end();
     if (c.ending === 'destroy') s.socket.destroy();
     // Bytes in flight arrive; a closing weir closes. 'linger' waits longest for replies.
-    const r = c.ending === 'destroy' ? { data: Buffer.alloc(0), closed } : await s.next(c.ending === 'linger' ? 300 : 100);
+    const r = c.ending === 'destroy' ? { data: Buffer.alloc(0), closed } : await s.next(c.ending === 'linger' ? 200 : 60);
     return { closedByWeir: r.closed && c.ending !== 'destroy', replyBytes: r.data.length };
   } finally {
     s.socket.destroy();
@@ -70,9 +72,9 @@ export async function runCase(port: number, c: FuzzCase): Promise<CaseOutcome> {
 }
 
 /** Two clients in a transaction at once (so every one of pool_size 2 server connections is used), each checking a token. */
-async function controlClients(weir: WeirInstance, n: number, tag: string): Promise<void> {
+async function controlClients(weir: WeirInstance, database: string, n: number, tag: string): Promise<void> {
   const clients = Array.from({ length: n }, () => {
-    const c = new pg.Client({ host: '127.0.0.1', port: weir.port, user: USERS.md5.name, password: USERS.md5.password, database: 'appdb' });
+    const c = new pg.Client({ host: '127.0.0.1', port: weir.port, user: USERS.md5.name, password: USERS.md5.password, database });
     c.on('error', () => {});
     return c;
   });
@@ -97,8 +99,8 @@ async function controlClients(weir: WeirInstance, n: number, tag: string): Promi
 }
 
 /** One write: two extended-protocol queries with Syncs and a simple Query; answers must come back in order. */
-async function pipelined(weir: WeirInstance, tag: string): Promise<void> {
-  const s = await within(CONTROL_BOUND_MS, 'raw control login', rawLogin(weir.port, USERS.md5, 'appdb'));
+async function pipelined(weir: WeirInstance, database: string, tag: string): Promise<void> {
+  const s = await within(CONTROL_BOUND_MS, 'raw control login', rawLogin(weir.port, USERS.md5, database));
   try {
     const want = [`${tag}-a`, `${tag}-b`, '3'];
     s.socket.write(Buffer.concat([
@@ -160,13 +162,13 @@ export async function checkInvariants(t: Target, tag: string): Promise<Failure[]
   const dead = (): Failure[] => [{ invariant: 'alive', detail: `weir exited (code ${t.weir.process.exitCode}, signal ${t.weir.process.signalCode}): ${crashSite(newLogLines(t))}` }];
   if (!alive(t.weir)) return dead();
   try {
-    await controlClients(t.weir, t.poolSize, tag);
+    await controlClients(t.weir, t.database, t.poolSize, tag);
   } catch (e) {
     out.push({ invariant: 'control', detail: (e as Error).message });
   }
   if (out.length === 0) {
     try {
-      await pipelined(t.weir, tag);
+      await pipelined(t.weir, t.database, tag);
     } catch (e) {
       out.push({ invariant: 'pipeline', detail: (e as Error).message });
     }

@@ -1,6 +1,7 @@
 /**
  * Greedy, bounded shrinking of a failing fuzz case against a live weir: drop messages one at a
- * time, then the write splits, then the pauses, keeping each step that still fails the same way.
+ * time, trim their tails, then drop the write splits and the pauses, keeping each step that still
+ * fails the same way.
  */
 import type { FuzzCase } from './cases.js';
 
@@ -32,6 +33,14 @@ export async function shrink(c: FuzzCase, fails: (c: FuzzCase) => Promise<boolea
   for (let i = best.messages.length - 1; i >= 0 && more(); i--) {
     if (best.messages.length === 1) break;
     await attempt({ ...best, messages: best.messages.filter((_, j) => j !== i) });
+  }
+  // Trim the tail of each remaining message, biggest steps first.
+  for (let i = best.messages.length - 1; i >= 0 && more(); i--) {
+    for (let k = best.messages[i]!.length >> 1; k >= 1 && more(); k >>= 1) {
+      const m = best.messages[i]!;
+      if (k >= m.length) continue;
+      await attempt({ ...best, messages: best.messages.map((x, j) => (j === i ? m.subarray(0, m.length - k) : x)) });
+    }
   }
   if (best.cuts.length && more()) await attempt({ ...best, cuts: [], pauses: [] });
   if (best.pauses.some(Boolean) && more()) await attempt({ ...best, pauses: [] });
