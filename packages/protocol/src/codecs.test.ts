@@ -22,6 +22,11 @@ describe('client → server codecs', () => {
     });
     expect(P.decodeParse(...one(P.parse('', 'select 1')))).toEqual({ name: '', query: 'select 1', paramTypes: [] });
   });
+  it('Parse counts are uint16 on the wire: 65535 types round-trip, 65536 is refused', () => {
+    const max = new Array<number>(65535).fill(23);
+    expect(P.decodeParse(...one(P.parse('s', 'q', max))).paramTypes).toHaveLength(65535);
+    expect(() => P.parse('s', 'q', [...max, 23])).toThrow(expect.objectContaining({ code: 'WEIR_E_PROTO_TOO_LARGE' }));
+  });
   it('Bind, and renaming its statement', () => {
     const m = P.bind('p', 'stmt', ['1', null, Buffer.from([0, 1])], { paramFormats: [0, 0, 1], resultFormats: [1] });
     const d = P.decodeBind(...one(m));

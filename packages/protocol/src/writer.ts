@@ -51,6 +51,13 @@ export class Writer {
     return this;
   }
 
+  /** A count on the wire (parameters, formats): 0..65535; more cannot be encoded. */
+  u16(v: number): this {
+    if (v > 0xffff) throw new ProtocolError('WEIR_E_PROTO_TOO_LARGE', `count ${v} exceeds the wire maximum of 65535`);
+    this.pos = this.buf.writeUInt16BE(v, this.pos);
+    return this;
+  }
+
   i32(v: number): this {
     this.pos = this.buf.writeInt32BE(v, this.pos);
     return this;

@@ -66,7 +66,10 @@ const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$
 
 /** Strict base64 decode; null when `s` is not canonical base64. */
 export function base64(s: string): Buffer | null {
-  return BASE64.test(s) ? Buffer.from(s, 'base64') : null;
+  if (!BASE64.test(s)) return null;
+  const b = Buffer.from(s, 'base64');
+  // Unused bits of the last character must be zero: 'Go=' and 'Gq=' decode alike, only one is canonical.
+  return b.toString('base64') === s ? b : null;
 }
 
 /** A fresh nonce: 18 random bytes in base64 (printable, no comma). */

@@ -99,6 +99,8 @@ describe('SCRAM-SHA-256', () => {
       [RFC.clientFinal.replace('c=biws', 'c=eSws'), 'WEIR_E_PROTO_MALFORMED'],
       [RFC.clientFinal.replace(/p=.*/, 'p=AAAA'), 'WEIR_E_PROTO_MALFORMED'],
       [RFC.clientFinal.replace(/,p=.*/, ''), 'WEIR_E_PROTO_MALFORMED'],
+      // Same bytes as the real proof once decoded, but not canonical base64 (non-zero padding bits).
+      [RFC.clientFinal.replace('AndVQ=', 'AndVR='), 'WEIR_E_PROTO_MALFORMED'],
     ];
     for (const [msg, c] of cases) {
       const s = new ScramServer({ verifier: rfcVerifier }, { nonce: RFC.serverNonce });

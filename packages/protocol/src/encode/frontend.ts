@@ -44,7 +44,7 @@ export function query(sql: string): Buffer {
 }
 export function parse(name: string, sql: string, paramTypes: number[] = []): Buffer {
   const w = Writer.typed(Msg.Parse, cstrLen(name) + cstrLen(sql) + 2 + 4 * paramTypes.length);
-  w.cstr(name).cstr(sql).i16(paramTypes.length);
+  w.cstr(name).cstr(sql).u16(paramTypes.length);
   for (const t of paramTypes) w.u32(t);
   return w.done();
 }
@@ -62,14 +62,14 @@ export function bind(portal: string, statement: string, values: Array<string | B
   const rf = opts.resultFormats ?? [];
   let len = cstrLen(portal) + cstrLen(statement) + 2 + 2 * pf.length + 2 + 2 + 2 * rf.length;
   for (const v of values) len += 4 + (v === null ? 0 : dataLen(v));
-  const w = Writer.typed(Msg.Bind, len).cstr(portal).cstr(statement).i16(pf.length);
+  const w = Writer.typed(Msg.Bind, len).cstr(portal).cstr(statement).u16(pf.length);
   for (const f of pf) w.i16(f);
-  w.i16(values.length);
+  w.u16(values.length);
   for (const v of values) {
     if (v === null) w.i32(-1);
     else w.i32(dataLen(v)).data(v);
   }
-  w.i16(rf.length);
+  w.u16(rf.length);
   for (const f of rf) w.i16(f);
   return w.done();
 }

@@ -3,7 +3,7 @@ import tls from 'node:tls';
 import type { Lease, Pool } from '@weir/kernel';
 import { WeirError } from '@weir/kernel';
 import {
-  Msg, decodeStartup, decodeQuery, authenticationOk, negotiateProtocolVersion, parameterStatus, backendKeyData, readyForQuery, query,
+  Msg, decodeStartup, decodeQuery, authenticationOk, negotiateProtocolVersion, parameterStatus, backendKeyData, readyForQuery, query, terminate, ProtocolError,
 } from '@weir/protocol';
 import { Scanner, interestTable, NOTIFY, type ScanSink } from '../stream/scanner.js';
 import type { ServerConnection, ServerOwner } from '../server/connection.js';
@@ -93,6 +93,13 @@ export class ClientSession implements ScanSink, ServerOwner, InterceptIO {
   private draining = false;
   /** The client's socket is gone while draining: answers are dropped, the work still completes. */
   private peerGone = false;
+  /**
+   * Draining: the client's Terminate went on to its server, which runs what came before it and
+   * exits (as it would without weir); its connection is dropped when it closes, never reused.
+   * Counting answers cannot tell when such a server is done: after an error in an extended-
+   * protocol run it skips to the next Sync, and in COPY IN it waits for data that never comes.
+   */
+  private retiring = false;
   private waitStart = 0;
   private pausedServer: ServerConnection | null = null;
   private loginTimer: NodeJS.Timeout | null = null;
@@ -499,14 +506,23 @@ export class ClientSession implements ScanSink, ServerOwner, InterceptIO {
 
   private flush(server: ServerConnection): void {
     const q = this.queue;
-    if (q.length === 0) return;
-    this.queue = [];
-    this.queuedBytes = 0;
-    const ic = this.interceptor;
-    for (let i = 0; i < q.length; i++) {
-      if (ic !== null) ic.clientChunk(q[i]);
-      else server.write(q[i]);
+    if (q.length !== 0) {
+      this.queue = [];
+      this.queuedBytes = 0;
+      const ic = this.interceptor;
+      for (let i = 0; i < q.length; i++) {
+        if (ic !== null) ic.clientChunk(q[i]);
+        else server.write(q[i]);
+      }
     }
+    if (this.draining) this.retire(server);
+  }
+
+  /** See {@link retiring}: Terminate and end of input, so a server waiting for more reads EOF and exits. */
+  private retire(server: ServerConnection): void {
+    if (this.retiring) return;
+    this.retiring = true;
+    server.socket.end(terminate());
   }
 
   private readonly resumeClient = (): void => {
@@ -553,16 +569,14 @@ export class ClientSession implements ScanSink, ServerOwner, InterceptIO {
       if (!this.socket.write(chunk)) this.throttleServer(server);
       if (stillQueued(this.socket)) server.retain(); // the bytes must stay until written
     }
-    if (readyCount !== 0) {
+    if (readyCount !== 0 && !this.retiring) {
       this.pending -= readyCount;
       if (this.pending <= 0 && this.mode === 'transaction' && this.canRelease(server)) this.release();
-      // After Terminate: the last answer owed is in, the session ends (releasing or dropping its server).
-      if (this.draining && this.pending <= 0 && !this.hidden) this.close('client sent Terminate');
     }
   }
 
   private canRelease(server: ServerConnection): boolean {
-    return server.txStatus === IDLE && !this.unsynced && this.queue.length === 0 &&
+    return !this.retiring && server.txStatus === IDLE && !this.unsynced && this.queue.length === 0 &&
       this.scanner.atBoundary() && server.atBoundary() && !server.broken &&
       (this.interceptor === null || this.interceptor.idle());
   }
@@ -629,6 +643,11 @@ export class ClientSession implements ScanSink, ServerOwner, InterceptIO {
   }
 
   onServerClosed(err: Error): void {
+    if (this.retiring) {
+      // The server ran what the client sent before Terminate and exited: the session is done.
+      this.dropServer('client-terminated');
+      return this.close('client sent Terminate');
+    }
     this.host.logger.warn({ user: this.user, database: this.database, client: this.remote }, err.message);
     this.dropServer('error');
     this.reject(SqlState.ConnectionFailure, `server connection lost: ${err.message}`);
@@ -651,6 +670,7 @@ export class ClientSession implements ScanSink, ServerOwner, InterceptIO {
     if (!owed) return this.close('client sent Terminate');
     this.draining = true;
     this.terminateAt = -1;
+    if (server !== null && !this.hidden) this.retire(server);
   }
 
   /** The client's socket closed or failed. While draining, the work goes on without it. */
@@ -670,9 +690,11 @@ export class ClientSession implements ScanSink, ServerOwner, InterceptIO {
   private failed(e: unknown): void {
     const err = e as Error & { code?: string; details?: Record<string, unknown> };
     const d = err.details ?? {};
-    const sqlstate = typeof d.sqlstate === 'string' ? d.sqlstate : SqlState.InternalError;
+    // A message the client framed wrongly is its fault (08P01), not weir's: no error-level line.
+    const proto = e instanceof ProtocolError ? e.sqlState : null;
+    const sqlstate = typeof d.sqlstate === 'string' ? d.sqlstate : proto ?? SqlState.InternalError;
     const message = typeof d.clientMessage === 'string' ? d.clientMessage
-      : typeof d.sqlstate === 'string' ? err.message : 'internal error in weir';
+      : typeof d.sqlstate === 'string' || proto !== null ? err.message : 'internal error in weir';
     const fields = { client: this.remote, user: this.user, database: this.database, code: err.code, plugin: d.plugin, hook: d.hook };
     if (sqlstate.startsWith('XX')) this.host.logger.error({ ...fields, err }, `session ended: ${err.message}`);
     else this.host.logger.warn(fields, `session ended: ${err.message}`);
