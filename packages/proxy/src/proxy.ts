@@ -10,7 +10,8 @@ import { secretFromPassword, type AuthOutcome } from './client/auth.js';
 import { fatal, SqlState } from './client/errors.js';
 import { ServerConnector, type ServerTarget } from './server/connector.js';
 import type { ServerConnection } from './server/connection.js';
-import { sendCancel } from './server/cancel.js';
+import { CancelKeys } from './guard/cancels.js';
+import { LogDigest } from './guard/log-digest.js';
 import { loadProxyConfig } from './config/load.js';
 import type { PoolMode, ProxyConfig } from './config/schema.js';
 import { poolOptions, resolvedTarget, staticSpecs, targetFingerprint } from './pools.js';
@@ -58,7 +59,11 @@ export class Proxy implements SessionHost, PoolFactory {
   private readonly loggingIn = new Set<ClientSession>();
   readonly reports = new Reports();
   readonly hooks = new MessageHooks();
-  private readonly byPid = new Map<number, ClientSession>();
+  private readonly cancels: CancelKeys;
+  // Events a client can cause at will are logged at most once per period, with a count.
+  private readonly evictLog: LogDigest;
+  private readonly refuseLog: LogDigest;
+  private readonly digests = new Map<string, LogDigest>();
   private readonly meta = new WeakMap<Pool, PoolMeta>();
   private readonly plugins: PluginClass[];
   private readonly admin: AdminConsole;
@@ -73,6 +78,9 @@ export class Proxy implements SessionHost, PoolFactory {
   constructor(private readonly options: ProxyOptions) {
     this.logger = options.logger ?? createLogger({ level: options.config.general.log_level });
     this.plugins = options.plugins ?? [];
+    this.cancels = new CancelKeys(this.logger);
+    this.evictLog = new LogDigest(this.logger, 'warn', 'max_client_conn reached: dropping the oldest client that has not finished logging in');
+    this.refuseLog = new LogDigest(this.logger, 'warn', 'max_client_conn reached: client refused');
     this.kernel = new Kernel({ config: options.config as unknown as Config, logger: this.logger, clock: options.clock, plugins: this.plugins, poolFactory: this });
     this.kernel.container.register(REPORTS, { useValue: this.reports });
     this.kernel.container.register(MESSAGE_HOOKS, { useValue: this.hooks });
@@ -234,8 +242,7 @@ export class Proxy implements SessionHost, PoolFactory {
       // pending login makes room (a real client logs in within milliseconds, a half-open one never).
       const oldest = this.loggingIn.values().next().value;
       if (oldest !== undefined) {
-        this.logger.warn({ max_client_conn: max, pending_logins: this.loggingIn.size, client: oldest.remote },
-          'max_client_conn reached: dropping the oldest client that has not finished logging in');
+        this.evictLog.note({ max_client_conn: max, pending_logins: this.loggingIn.size, client: oldest.remote });
         oldest.reject(SqlState.TooManyConnections, `too many clients (max_client_conn = ${max}); this connection did not log in in time`);
       }
     }
@@ -243,7 +250,7 @@ export class Proxy implements SessionHost, PoolFactory {
       socket.on('error', () => socket.destroy());
       socket.end(fatal(this.shuttingDown ? SqlState.CannotConnectNow : SqlState.TooManyConnections,
         this.shuttingDown ? 'weir is shutting down' : `too many clients (max_client_conn = ${max})`));
-      if (!this.shuttingDown) this.logger.warn({ max_client_conn: max }, 'max_client_conn reached: client refused');
+      if (!this.shuttingDown) this.refuseLog.note({ max_client_conn: max });
       return;
     }
     new ClientSession(socket, this);
@@ -252,7 +259,7 @@ export class Proxy implements SessionHost, PoolFactory {
   register(session: ClientSession): void {
     this.sessions.add(session);
     this.loggingIn.add(session);
-    this.byPid.set(session.pid, session);
+    this.cancels.add(session);
   }
 
   loggedIn(session: ClientSession): void {
@@ -262,17 +269,21 @@ export class Proxy implements SessionHost, PoolFactory {
   unregister(session: ClientSession): void {
     this.sessions.delete(session);
     this.loggingIn.delete(session);
-    this.byPid.delete(session.pid);
+    this.cancels.delete(session);
   }
 
-  cancel(pid: number, secret: number): void {
-    const s = this.byPid.get(pid);
-    if (!s || s.secret !== secret) {
-      this.logger.info({ pid }, 'cancel request for an unknown client key ignored');
-      return;
-    }
-    const server = s.cancelTarget();
-    if (server) sendCancel(server.address.host, server.address.port, server.backendPid, server.backendSecret);
+  noteRepeated(message: string, fields: Record<string, unknown>): void {
+    let d = this.digests.get(message);
+    if (d === undefined) this.digests.set(message, (d = new LogDigest(this.logger, 'info', message)));
+    d.note(fields);
+  }
+
+  drawPid(): number {
+    return this.cancels.drawPid();
+  }
+
+  cancel(pid: number, secret: number, address: string): void {
+    this.cancels.route(pid, secret, address);
   }
 
   // ---------------------------------------------------------------- RELOAD, PAUSE, shutdown

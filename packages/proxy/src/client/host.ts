@@ -33,7 +33,12 @@ export interface SessionHost {
   /** The session finished logging in (it no longer counts as a pending login). */
   loggedIn(session: ClientSession): void;
   unregister(session: ClientSession): void;
-  cancel(pid: number, secret: number): void;
+  /** Log an event a client can repeat at will: info level, at most one line per period with a count. */
+  noteRepeated(message: string, fields: Record<string, unknown>): void;
+  /** A process id for a new session's cancel key, not held by a live session. */
+  drawPid(): number;
+  /** A CancelRequest from `address` (an IP, or 'unix'). */
+  cancel(pid: number, secret: number, address: string): void;
   /** Resolves when the proxy is not paused (PAUSE / RESUME). */
   whenRunning(): Promise<void> | null;
   readonly shuttingDown: boolean;

@@ -72,6 +72,11 @@ export class MessageReader {
     w.resolve({ type: f.type, buffer: f.buffer, bodyStart: f.bodyStart, start: f.start, end: f.end });
   }
 
+  /** Bytes received past the last message read. */
+  pendingBytes(): number {
+    return this.framer.pendingBytes();
+  }
+
   /** Stop reading and hand back any bytes received past the last message read. */
   detach(): Buffer | null {
     this.socket.off('data', this.onData);

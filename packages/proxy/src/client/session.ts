@@ -37,7 +37,6 @@ const CLIENT_INTEREST = interestTable({
 /** Parameters tracked per client and applied to whichever server it lands on. */
 const TRACKED = ['client_encoding', 'DateStyle', 'TimeZone', 'IntervalStyle', 'standard_conforming_strings', 'application_name'];
 
-let nextPid = 1;
 const AUTH_OK = authenticationOk();
 const READY_IDLE = readyForQuery('I');
 
@@ -66,7 +65,8 @@ export type SessionState = 'login' | 'idle' | 'waiting' | 'active' | 'closed';
 
 /** One client connection: login, then the forwarding data path (transaction or session pooling). */
 export class ClientSession implements ScanSink, ServerOwner, InterceptIO {
-  readonly pid = nextPid++ & 0x7fffffff;
+  /** The cancel key (BackendKeyData): both fields random, the pid unique among live sessions. */
+  readonly pid: number;
   readonly secret = randomInt32();
   readonly connectedAt = Date.now();
   user = '';
@@ -117,6 +117,7 @@ export class ClientSession implements ScanSink, ServerOwner, InterceptIO {
     socket.setKeepAlive(true, 30_000);
     socket.on('error', (e) => this.clientGone(`client socket error: ${e.message}`));
     socket.on('close', () => this.clientGone('client closed the connection'));
+    this.pid = host.drawPid();
     host.register(this);
     void this.login();
   }
@@ -176,9 +177,20 @@ export class ClientSession implements ScanSink, ServerOwner, InterceptIO {
         return packet.params;
       }
       if (packet.kind === 'cancel') {
-        this.host.cancel(packet.pid, packet.secret);
+        this.host.cancel(packet.pid, packet.secret, this.socket.remoteAddress ?? 'unix');
         this.close('cancel request handled');
         return null;
+      }
+      if (packet.kind === 'ssl' || packet.kind === 'gssenc') {
+        // The answer to an encryption request must be read before anything else is sent: bytes
+        // already buffered behind it were sent in plaintext and must never pass as encrypted
+        // (the CVE-2021-3935 class), nor be read as the startup of a connection that is now TLS.
+        if (reader.pendingBytes() > 0) {
+          this.host.noteRepeated('client sent unencrypted data right after its encryption request: connection closed',
+            { client: this.remote, bytes: reader.pendingBytes() });
+          this.reject(SqlState.ProtocolViolation, 'received unencrypted data after SSL request');
+          return null;
+        }
       }
       if (packet.kind === 'ssl') {
         const ctx = this.host.tlsContext();
@@ -655,9 +667,10 @@ export class ClientSession implements ScanSink, ServerOwner, InterceptIO {
 
   // ---------------------------------------------------------------- end of session
 
-  /** Cancel whatever the client is running: forwarded to its current server. */
-  cancelTarget(): ServerConnection | null {
-    return this.server;
+  /** A cancel request with this session's key arrived: pass it on to the server running its query. */
+  forwardCancel(): void {
+    const server = this.server;
+    if (server) sendCancel(server.address.host, server.address.port, server.backendPid, server.backendSecret);
   }
 
   /**
