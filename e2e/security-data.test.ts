@@ -117,6 +117,18 @@ describe('a lying header never poisons a server connection', () => {
   });
 });
 
+describe('startup parameters stay with their client', () => {
+  it.each(['transaction', 'session'])('%s: one PostgreSQL does not report (statement_timeout) does not reach the next client of the server', async (mode) => {
+    const port = mode === 'session' ? session.port : stack.weir.port;
+    const a = new pg.Client({ ...stack.conn(USERS.md5, 'appdb', port), statement_timeout: 4321 });
+    await a.connect();
+    expect((await a.query('show statement_timeout')).rows).toEqual([{ statement_timeout: '4321ms' }]);
+    await a.end();
+    // pool_size 1: the same server connection serves the next client, which sent no statement_timeout.
+    expect(await answers(port, 'show statement_timeout')).toEqual([{ statement_timeout: '0' }]);
+  });
+});
+
 describe('work sent just before Terminate completes', () => {
   for (const mode of ['transaction', 'session', 'prepared'] as const) {
     it(`${mode}: INSERT; SELECT pg_sleep(0.5); INSERT, then Terminate in one write: both rows stored`, async () => {

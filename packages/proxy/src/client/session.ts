@@ -503,7 +503,7 @@ export class ClientSession implements ScanSink, ServerOwner, InterceptIO {
     if (this.intercepting) this.framedPath();
     if (this.interceptor !== null) this.interceptor.attach(this, server.id);
     if (server.paramsSyncedFor !== this || server.paramsSyncedVersion !== server.paramsVersion) {
-      const sql = paramSyncQuery(this.params, server.params);
+      const sql = paramSyncQuery(this.params, server.params, server.applied);
       if (sql !== null) {
         server.lastError = null;
         this.hidden = true;
@@ -748,6 +748,7 @@ export class ClientSession implements ScanSink, ServerOwner, InterceptIO {
     this.lease = null;
     server.lastError = null;
     server.paramsSyncedFor = null;
+    server.applied.clear(); // DISCARD ALL resets every parameter
     server.owner = {
       onServerData(_chunk: Buffer, readyCount: number) {
         if (readyCount === 0) return;

@@ -31,6 +31,8 @@ export class ServerConnection implements ScanSink {
   backendSecret = 0;
   /** Reported parameter values (ParameterStatus), kept current. */
   readonly params = new Map<string, string>();
+  /** Unreported parameters weir SET on this connection for its current client (see paramSyncQuery). */
+  readonly applied = new Map<string, string>();
   /** Transaction status from the last ReadyForQuery. */
   txStatus = 73; // 'I'
   owner: ServerOwner | null = null;

@@ -11,13 +11,30 @@ export function quoteIdent(name: string): string {
   return /^[a-z_][a-z0-9_]*$/.test(name) ? name : `"${name.replace(/"/g, '""')}"`;
 }
 
-/** Build one simple query with a SET for every client parameter whose value differs on the server; null when none do. */
-export function paramSyncQuery(client: ReadonlyMap<string, string>, server: ReadonlyMap<string, string>): string | null {
-  let sql: string | null = null;
-  for (const [name, value] of client) {
-    if (server.get(name) === value) continue;
-    const stmt = `SET ${quoteIdent(name)} = ${quoteLiteral(value)};`;
-    sql = sql === null ? stmt : sql + stmt;
+/**
+ * Build one simple query that gives a server the client's parameters; null when it has them all.
+ * Reported parameters (ParameterStatus) are compared with the server's current values. The others
+ * (search_path, work_mem, … from the startup packet) the server never reports, so `applied` holds
+ * what weir SET on it for earlier clients: those this client differs on are SET, those it lacks are
+ * RESET — one client's startup parameters never leak to the next client of the pool. `applied` is
+ * updated to this client's values (a failed SET drops the server, so it cannot be wrong for long).
+ */
+export function paramSyncQuery(client: ReadonlyMap<string, string>, server: ReadonlyMap<string, string>, applied: Map<string, string>): string | null {
+  let sql = '';
+  for (const name of applied.keys()) {
+    if (!client.has(name)) {
+      sql += `RESET ${quoteIdent(name)};`;
+      applied.delete(name);
+    }
   }
-  return sql;
+  for (const [name, value] of client) {
+    if (server.has(name)) {
+      if (server.get(name) === value) continue;
+    } else {
+      if (applied.get(name) === value) continue;
+      applied.set(name, value);
+    }
+    sql += `SET ${quoteIdent(name)} = ${quoteLiteral(value)};`;
+  }
+  return sql === '' ? null : sql;
 }
