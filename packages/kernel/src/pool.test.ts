@@ -10,7 +10,7 @@ interface Conn {
 }
 
 /** A connector over plain objects; `fail` makes the next connects reject, `hang` never settles them. */
-function setup(options: Partial<PoolOptions> = {}, hooks = new Hooks()) {
+function setup(options: Partial<PoolOptions> = {}, hooks = new Hooks(), retryable = false) {
   const clock = new FakeClock(0);
   const destroyed: [number, DropReason][] = [];
   const dropped: [number, DropReason][] = [];
@@ -28,6 +28,7 @@ function setup(options: Partial<PoolOptions> = {}, hooks = new Hooks()) {
     },
     destroy: (c, reason) => void destroyed.push([c.n, reason]),
     validate: (c) => c.ok,
+    ...(retryable ? { retryable: (e: unknown) => (e as Error).message.includes('ECONNREFUSED') } : {}),
   };
   hooks.on('drop', (c, reason) => void dropped.push([(c.connection as Conn).n, reason]), 'test');
   hooks.listen('connection:error', (_info, err) => void errors.push(err));
@@ -149,6 +150,42 @@ describe('Pool', () => {
     (await w3).release();
     expect(errors).toHaveLength(1);
     expect(pool.stats()).toMatchObject({ size: 1, idle: 1, waiting: 0 });
+  });
+
+  it('a retryable connect failure keeps waiters queued and retries with a backoff until one succeeds', async () => {
+    const { pool, ctl, clock, errors } = setup({ max: 1, acquireTimeoutMs: 10_000 }, new Hooks(), true);
+    ctl.fail = 3;
+    let settled = false;
+    const w = pool.acquire().finally(() => (settled = true));
+    await flushMicrotasks();
+    expect(errors).toHaveLength(1);
+    expect(pool.stats()).toMatchObject({ waiting: 1, pending: 0 });
+    clock.advance(249);
+    await flushMicrotasks();
+    expect(errors).toHaveLength(1); // no retry before the backoff
+    clock.advance(1);
+    await flushMicrotasks();
+    expect(errors).toHaveLength(2);
+    clock.advance(500);
+    await flushMicrotasks();
+    expect(errors).toHaveLength(3);
+    expect(settled).toBe(false);
+    clock.advance(1_000);
+    const lease = await w;
+    lease.release();
+    expect(pool.stats()).toMatchObject({ size: 1, idle: 1, waiting: 0 });
+  });
+
+  it('a waiter that times out while connects keep failing is told the last connect error', async () => {
+    const { pool, ctl, clock } = setup({ max: 1, acquireTimeoutMs: 2_000 }, new Hooks(), true);
+    ctl.fail = 1_000;
+    const w = pool.acquire();
+    const seen = expect(w).rejects.toMatchObject({ code: 'WEIR_E_ACQUIRE_TIMEOUT', message: expect.stringContaining('last connect error') });
+    for (let t = 0; t < 2_000; t += 250) {
+      clock.advance(250);
+      await flushMicrotasks();
+    }
+    await seen;
   });
 
   it('aborts a connect that outlives connect_timeout; a late connection is destroyed without a drop', async () => {

@@ -44,6 +44,9 @@ class ConnectAttempt {
 
 const MIN_RETRY_BASE_MS = 1_000;
 const MIN_RETRY_MAX_MS = 30_000;
+/** Retrying creation for waiters after a retryable connect error: 250 ms, doubling, at most 5 s apart. */
+const WAIT_RETRY_BASE_MS = 250;
+const WAIT_RETRY_MAX_MS = 5_000;
 
 function isThenable(v: unknown): v is PromiseLike<unknown> {
   return v !== null && typeof v === 'object' && typeof (v as { then?: unknown }).then === 'function';
@@ -87,6 +90,12 @@ export class Pool<C = unknown> implements LeaseOwner<C> {
   private minRetryAt = 0;
   private minBackoff = 0;
   private minTimer: TimerHandle | null = null;
+  /** After a retryable connect error, waiters stay queued and creation for them waits until then. */
+  private waitRetryAt = 0;
+  private waitBackoff = 0;
+  private waitRetryTimer: TimerHandle | null = null;
+  /** The last retryable connect error, named when a waiter times out; cleared by a success. */
+  private lastConnectError: WeirError | null = null;
 
   private pulsing = false;
   private again = false;
@@ -366,9 +375,13 @@ export class Pool<C = unknown> implements LeaseOwner<C> {
       if (!this.usable(conn, now)) continue;
       this.grant(waiters.shift()!, conn, now);
     }
-    // 2. create for waiters no connection in the making will serve
+    // 2. create for waiters no connection in the making will serve (after a backoff once it failed)
     const max = this.options.max;
-    while (waiters.size > this.pending && this.size() < max) this.startConnect();
+    if (waiters.size > this.pending && this.size() < max) {
+      if (this.waitBackoff !== 0 && now < 0) now = this.clock.now();
+      if (this.waitBackoff !== 0 && now < this.waitRetryAt) this.armWaitRetry(now);
+      else while (waiters.size > this.pending && this.size() < max) this.startConnect();
+    }
     // 3. keep min open
     const min = Math.min(this.options.min ?? 0, max);
     if (this.size() < min) {
@@ -453,6 +466,8 @@ export class Pool<C = unknown> implements LeaseOwner<C> {
     const conn = new PoolConnection(a.id, c, this.info, this.clock.now());
     this.createdTotal++;
     this.minBackoff = 0;
+    this.waitBackoff = 0;
+    this.lastConnectError = null;
     this.all.set(conn.id, conn);
     const run = this.hooks.runCreate(conn);
     if (run === undefined) this.admit(conn);
@@ -493,10 +508,36 @@ export class Pool<C = unknown> implements LeaseOwner<C> {
       : new WeirError(ErrorCodes.CONNECT_FAILED, `pool ${this.info.name}: connect failed: ${messageOf(err)}`, { pool: this.info.name }, { cause: err });
     this.emitError(error);
     if (!this.retiring) {
-      this.failOneWaiter(error);
+      if (this.isRetryable(error)) this.noteWaitFailure(error);
+      else this.failOneWaiter(error);
       this.noteMinFailure();
     }
     this.pulse();
+  }
+
+  /** Does the connector call this error passing (server restarting, unreachable)? Then waiters keep waiting. */
+  private isRetryable(err: WeirError): boolean {
+    const f = this.connector.retryable;
+    if (f === undefined) return false;
+    try {
+      return f.call(this.connector, err) === true;
+    } catch {
+      return false;
+    }
+  }
+
+  private noteWaitFailure(err: WeirError): void {
+    this.lastConnectError = err;
+    this.waitBackoff = this.waitBackoff === 0 ? WAIT_RETRY_BASE_MS : Math.min(this.waitBackoff * 2, WAIT_RETRY_MAX_MS);
+    this.waitRetryAt = this.clock.now() + this.waitBackoff;
+  }
+
+  private armWaitRetry(now: number): void {
+    if (this.waitRetryTimer !== null) return;
+    this.waitRetryTimer = this.clock.setTimeout(() => {
+      this.waitRetryTimer = null;
+      this.pulse();
+    }, this.waitRetryAt - now);
   }
 
   /** A creation failed: the longest waiter that no other creation will serve gets the error. */
@@ -653,11 +694,13 @@ export class Pool<C = unknown> implements LeaseOwner<C> {
       this.waiters.remove(w);
       this.clearWaiter(w);
       const ms = w.deadline - w.enqueuedAt;
+      const last = this.lastConnectError;
       w.reject(
-        new WeirError(ErrorCodes.ACQUIRE_TIMEOUT, `pool ${this.info.name}: no connection available within ${ms}ms`, {
-          pool: this.info.name,
-          timeoutMs: ms,
-        }),
+        new WeirError(ErrorCodes.ACQUIRE_TIMEOUT,
+          `pool ${this.info.name}: no connection available within ${ms}ms` + (last === null ? '' : ` (last connect error: ${last.message})`), {
+            pool: this.info.name,
+            timeoutMs: ms,
+          }, last === null ? undefined : { cause: last }),
       );
     }
   };
@@ -699,7 +742,8 @@ export class Pool<C = unknown> implements LeaseOwner<C> {
       if (this.sweepTimer !== null) this.clock.clearTimeout(this.sweepTimer);
       if (this.minTimer !== null) this.clock.clearTimeout(this.minTimer);
       if (this.waitTimer !== null) this.clock.clearTimeout(this.waitTimer);
-      this.sweepTimer = this.minTimer = this.waitTimer = null;
+      if (this.waitRetryTimer !== null) this.clock.clearTimeout(this.waitRetryTimer);
+      this.sweepTimer = this.minTimer = this.waitTimer = this.waitRetryTimer = null;
       this.waitTimerAt = Infinity;
       this.sweepAt = Infinity;
       this.logger.info({ pool: this.info.name, reason }, `pool ${dropReason === 'shutdown' ? 'closing' : 'retiring'}`);

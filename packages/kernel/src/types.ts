@@ -44,6 +44,13 @@ export interface Connector<C> {
   destroy(conn: C, reason: DropReason): void | Promise<void>;
   /** Optional cheap synchronous check at checkout; false = destroy and try another. */
   validate?(conn: C): boolean;
+  /**
+   * Optional: is this connect error passing (server restarting or briefly unreachable)? Then clients
+   * waiting for a connection stay queued until their own acquire timeout while creation retries with
+   * a backoff (250 ms doubling to 5 s); the timeout's error names the last connect error. Absent or
+   * false: the longest waiter gets the error at once (wrong password, unknown database).
+   */
+  retryable?(err: unknown): boolean;
 }
 
 /** Read-only facts about a pool, handed to hooks. */

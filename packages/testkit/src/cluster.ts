@@ -31,7 +31,8 @@ export interface Cluster {
     opts?: { method?: 'md5' | 'scram-sha-256'; superuser?: boolean; login?: boolean },
   ): Promise<void>;
   createDatabase(name: string, owner?: string): Promise<void>;
-  restart(): Promise<void>;
+  /** Restart (fast). With `whileDown`, stop, await it, then start: clients see PostgreSQL gone for a while. */
+  restart(opts?: { whileDown?: () => Promise<void> }): Promise<void>;
   stop(): Promise<void>;
   serverConnections(database?: string): Promise<number>;
 }
@@ -136,10 +137,20 @@ class ThrowawayCluster implements Cluster, Disposable {
     await this.query(`CREATE DATABASE ${ident(name)}${ownerSql}`);
   }
 
-  async restart(): Promise<void> {
+  async restart(opts: { whileDown?: () => Promise<void> } = {}): Promise<void> {
     if (this.stopping) throw new TestkitError('WEIR_E_TESTKIT_CLUSTER_STOPPED', `cluster on port ${this.port} was stopped`);
+    const ctl = (args: string[]) => runPg(this.pgCtl, [...args, '-D', this.dataDir, '-w', '-t', '60', '-s']);
     try {
-      await runPg(this.pgCtl, ['restart', '-D', this.dataDir, '-m', 'fast', '-l', this.logFile, '-w', '-t', '60', '-s']);
+      if (opts.whileDown === undefined) {
+        await ctl(['restart', '-m', 'fast', '-l', this.logFile]);
+        return;
+      }
+      await ctl(['stop', '-m', 'fast']);
+      try {
+        await opts.whileDown();
+      } finally {
+        await ctl(['start', '-l', this.logFile]);
+      }
     } catch (cause) {
       throw new TestkitError('WEIR_E_TESTKIT_CLUSTER_START', `restart failed; server log:\n${logTail(this.logFile)}`, { cause });
     }

@@ -32,4 +32,18 @@ export class ServerConnector implements Connector<ServerConnection> {
   validate(conn: ServerConnection): boolean {
     return !conn.broken;
   }
+
+  /**
+   * Passing failures keep clients queued until query_wait_timeout, as PgBouncer does while
+   * PostgreSQL restarts: the server unreachable or closing during login, a connect timeout, or a
+   * login refused for a reason of the moment (class 57: starting up / shutting down; class 53: too
+   * many connections). A wrong password or a missing database fails the client at once.
+   */
+  retryable(err: unknown): boolean {
+    const e = err as { code?: string; details?: { sqlstate?: unknown } };
+    if (e.code === 'WEIR_E_SERVER_CONNECT' || e.code === 'WEIR_E_CONNECT_TIMEOUT') return true;
+    if (e.code !== 'WEIR_E_SERVER_LOGIN') return false;
+    const state = typeof e.details?.sqlstate === 'string' ? e.details.sqlstate : '';
+    return state.startsWith('57') || state.startsWith('53');
+  }
 }
