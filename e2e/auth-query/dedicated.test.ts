@@ -60,3 +60,23 @@ describe('dedicated mode', () => {
     }
   });
 });
+
+describe('dedicated mode in session pooling', () => {
+  it("one user's session state (SET, temp table) is gone before another user gets the shared server connection", async () => {
+    await stack.reload({ auth: { serverUser: ROLES.svc, poolSize: 1 }, poolMode: 'session' });
+    const a = await stack.connect(ROLES.alice);
+    await a.query("SET work_mem = '7MB'");
+    await a.query('CREATE TEMP TABLE alice_only (secret text)');
+    const before = await a.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+    await a.end();
+    const b = await stack.connect(ROLES.bob);
+    try {
+      const r = await b.query<{ pid: number; wm: string; t: number }>(
+        "SELECT pg_backend_pid() AS pid, current_setting('work_mem') AS wm, count(*)::int AS t FROM pg_class WHERE relname = 'alice_only'");
+      expect(r.rows[0]!.pid).toBe(before.rows[0]!.pid); // pool_size 1: the same server connection
+      expect(r.rows[0]).toMatchObject({ wm: '4MB', t: 0 });
+    } finally {
+      await b.end();
+    }
+  });
+});
