@@ -478,6 +478,70 @@ export async function rawLogin(
 }
 
 
+/** Read whole backend messages from a raw socket. */
+function backendMessages(socket: net.Socket): (waitMs?: number) => Promise<{ type: string; body: Buffer }> {
+  let buf = Buffer.alloc(0);
+  let wake: (() => void) | null = null;
+  let closed = false;
+  socket.on('data', (d) => { buf = Buffer.concat([buf, d]); wake?.(); });
+  socket.on('close', () => { closed = true; wake?.(); });
+  socket.on('error', () => {});
+  return async (waitMs = 10_000) => {
+    const deadline = Date.now() + waitMs;
+    while (!(buf.length >= 5 && buf.length >= 1 + buf.readInt32BE(1))) {
+      if (closed || Date.now() > deadline) throw new Error(`no message (closed=${closed})`);
+      await new Promise<void>((r) => { wake = r; setTimeout(r, 100); });
+    }
+    const len = buf.readInt32BE(1);
+    const m = { type: String.fromCharCode(buf[0]!), body: Buffer.from(buf.subarray(5, 1 + len)) };
+    buf = buf.subarray(1 + len);
+    return m;
+  };
+}
+
+export interface LoginExchange {
+  /** 'md5' or 'scram' — what the first authentication request asked for. */
+  method: string;
+  /** SCRAM: the salt (base64) and iteration count of the server-first-message. */
+  salt?: string;
+  iterations?: number;
+  /** The ErrorResponse fields after a wrong password. */
+  error: Record<string, string> | undefined;
+}
+
+/** Log in as `user` with a wrong password, answering whichever exchange weir starts. */
+export async function wrongPassword(port: number, user: string, database: string): Promise<LoginExchange> {
+  const socket = await rawSocket(port);
+  const read = backendMessages(socket);
+  try {
+    socket.write(startupMessage({ user, database }));
+    const first = await read();
+    if (first.type !== 'R') throw new Error(`expected an authentication request, got '${first.type}'`);
+    const code = first.body.readInt32BE(0);
+    const out: LoginExchange = { method: code === 5 ? 'md5' : code === 10 ? 'scram' : `auth code ${code}`, error: undefined };
+    if (code === 5) {
+      socket.write(frontendMessage('p', 'md500000000000000000000000000000000\0'));
+    } else if (code === 10) {
+      const clientFirst = Buffer.from('n,,n=,r=abcdefghijklmnopqrstuvwx');
+      const len = Buffer.alloc(4);
+      len.writeInt32BE(clientFirst.length, 0);
+      socket.write(frontendMessage('p', Buffer.concat([Buffer.from('SCRAM-SHA-256\0'), len, clientFirst])));
+      const cont = await read();
+      if (cont.type !== 'R' || cont.body.readInt32BE(0) !== 11) throw new Error(`expected AuthenticationSASLContinue, got '${cont.type}'`);
+      const attrs = Object.fromEntries(cont.body.subarray(4).toString().split(',').map((a) => [a[0], a.slice(2)]));
+      out.salt = attrs.s;
+      out.iterations = Number(attrs.i);
+      socket.write(frontendMessage('p', `c=biws,r=${attrs.r},p=${Buffer.alloc(32, 7).toString('base64')}`));
+    }
+    const err = await read();
+    if (err.type !== 'E') throw new Error(`expected an ErrorResponse after a wrong password, got '${err.type}'`);
+    out.error = parseErrorResponse(frontendMessage('E', err.body));
+    return out;
+  } finally {
+    socket.destroy();
+  }
+}
+
 /** A frontend message: type byte, length, body. */
 export function frontendMessage(type: string, body: Buffer | string = Buffer.alloc(0)): Buffer {
   const b = typeof body === 'string' ? Buffer.from(body) : body;

@@ -3,6 +3,7 @@
  * PostgreSQL (md5 or SCRAM), each gets its own dynamic pool logged in as itself.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { wrongPassword } from '../helpers.js';
 import { ROLES, psql, startStack, type Stack } from './stack.js';
 
 let stack: Stack;
@@ -59,6 +60,17 @@ describe('passthrough mode', () => {
     expect(unknown.message).toBe('password authentication failed for user "nobody"');
     expect(wrong.message).toBe('password authentication failed for user "alice"');
     expect((await stack.pools()).has('nobody')).toBe(false);
+  });
+
+  it('a PostgreSQL role cannot be told from a name that is not one: both get SCRAM and a stable salt', async () => {
+    const bob = await wrongPassword(stack.weir.port, ROLES.bob.name, 'appdb');
+    const nobody = await wrongPassword(stack.weir.port, 'nobody', 'appdb');
+    expect(bob.method).toBe('scram');
+    expect(nobody.method).toBe('scram');
+    expect(nobody.iterations).toBe(bob.iterations);
+    expect(Buffer.from(nobody.salt!, 'base64').length).toBe(Buffer.from(bob.salt!, 'base64').length);
+    expect((await wrongPassword(stack.weir.port, 'nobody', 'appdb')).salt).toBe(nobody.salt);
+    expect(nobody.error).toMatchObject({ C: '28P01', M: 'password authentication failed for user "nobody"' });
   });
 
   it('psql sees 28P01 for an unknown user too', async () => {

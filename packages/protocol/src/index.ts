@@ -58,6 +58,7 @@ export {
   SCRAM_DEFAULT_ITERATIONS,
   makeScramVerifier,
   parseScramVerifier,
+  mockScramKeys,
   type ScramKeys,
 } from './auth/scram-common.js';
 export { ScramServer, type ScramFinalResult } from './auth/scram-server.js';

@@ -6,7 +6,7 @@ import {
 } from '@weir/kernel';
 import { ClientSession } from './client/session.js';
 import type { LoginTarget, SessionHost } from './client/host.js';
-import { secretFromPassword, type AuthOutcome } from './client/auth.js';
+import { mockMethodFor, secretFromPassword, type AuthOutcome, type MockMethod } from './client/auth.js';
 import { fatal, SqlState } from './client/errors.js';
 import { ServerConnector, type ServerTarget } from './server/connector.js';
 import type { ServerConnection } from './server/connection.js';
@@ -197,7 +197,12 @@ export class Proxy implements SessionHost, PoolFactory {
       };
     }
     const resolved = await this.kernel.hooks.resolveFirst('resolveUser', { database, user }).catch(rethrowHandlerError) as ResolvedUser | undefined;
-    if (!resolved) return { database, user, secret: null, mode: poolCfg.pool_mode, pool: () => Promise.reject(new Error('unreachable')) };
+    if (!resolved) {
+      // Unknown: challenged like the pool's users (auth_query users may have any stored kind,
+      // so with a resolver loaded it is SCRAM, PostgreSQL's default password_encryption).
+      const mock = this.kernel.hooks.has('resolveUser') ? 'scram' : mockMethodFor(poolCfg.users.map((u) => (u.password ? secretFromPassword(u.password) : null)));
+      return { database, user, secret: null, mock, mode: poolCfg.pool_mode, pool: () => Promise.reject(new Error('unreachable')) };
+    }
     return {
       database, user, secret: resolved.secret, mode: poolCfg.pool_mode,
       pool: async (outcome) => {
@@ -227,6 +232,11 @@ export class Proxy implements SessionHost, PoolFactory {
     const g = this.general();
     if (user !== g.admin_user || !g.admin_password) return null;
     return secretFromPassword(g.admin_password);
+  }
+
+  adminMock(): MockMethod {
+    const password = this.general().admin_password;
+    return mockMethodFor([password ? secretFromPassword(password) : null]);
   }
 
   runAdmin(_session: ClientSession, sql: string): Promise<Buffer> {

@@ -105,3 +105,19 @@ export function attr(attrs: Array<[string, string]>, i: number, key: string, wha
 export function authFailed(message: string): ProtocolError {
   return new ProtocolError('WEIR_E_AUTH_FAILED', message);
 }
+
+/**
+ * Keys for a user that does not exist, so that the exchange looks like a real one (as PostgreSQL's
+ * mock authentication): the salt is derived from the name and a per-process secret, so it is the
+ * same on every attempt (like a real verifier's) and differs between names; no proof matches
+ * the stored key, which is derived the same way and has no known ClientKey behind it.
+ */
+export function mockScramKeys(user: string, processSecret: Buffer): ScramKeys {
+  const derive = (label: string) => createHmac('sha256', processSecret).update(label).update('\0').update(user).digest();
+  return {
+    iterations: SCRAM_DEFAULT_ITERATIONS,
+    salt: derive('salt').subarray(0, 16),
+    storedKey: derive('stored-key'),
+    serverKey: derive('server-key'),
+  };
+}

@@ -52,8 +52,10 @@ export class ScramServer {
   private serverFirst = '';
   private nonce = '';
 
-  constructor(secret: { verifier: string } | { password: string }, opts: { nonce?: string } = {}) {
-    if ('verifier' in secret) {
+  constructor(secret: { verifier: string } | { password: string } | { keys: ScramKeys }, opts: { nonce?: string } = {}) {
+    if ('keys' in secret) {
+      this.keys = secret.keys;
+    } else if ('verifier' in secret) {
       const keys = parseScramVerifier(secret.verifier);
       if (keys === null) throw new ProtocolError('WEIR_E_AUTH_UNSUPPORTED', 'stored secret is not a SCRAM-SHA-256 verifier');
       this.keys = keys;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ScramClient } from './scram-client.js';
 import { ScramServer } from './scram-server.js';
-import { makeScramVerifier, parseScramVerifier } from './scram-common.js';
+import { makeScramVerifier, mockScramKeys, parseScramVerifier } from './scram-common.js';
 import { saslprep } from './saslprep.js';
 
 // RFC 7677, section 3
@@ -149,3 +149,24 @@ describe('SCRAM-SHA-256', () => {
     expect(() => c.verifyServerFinal(b(RFC.serverFinal))).toThrow(code('WEIR_E_PROTO_MALFORMED'));
   });
 });
+
+describe('mock SCRAM keys for unknown users', () => {
+  const secret = Buffer.alloc(32, 1);
+  it('a name always gets the same salt, another name another; shaped like a default verifier', () => {
+    const a = mockScramKeys('ghost', secret);
+    expect(mockScramKeys('ghost', secret)).toEqual(a);
+    expect(mockScramKeys('ghost2', secret).salt.equals(a.salt)).toBe(false);
+    expect(mockScramKeys('ghost', Buffer.alloc(32, 2)).salt.equals(a.salt)).toBe(false);
+    expect(a.salt.length).toBe(16);
+    expect(a.iterations).toBe(4096);
+    expect(a.storedKey.length).toBe(32);
+  });
+
+  it('runs a whole exchange and no password gets in', () => {
+    for (const password of ['', 'ghost', 'secret']) {
+      const server = new ScramServer({ keys: mockScramKeys('ghost', secret) });
+      expect(login(server, new ScramClient('ghost', { password })).ok).toBe(false);
+    }
+  });
+});
+

@@ -1,10 +1,11 @@
+import crypto from 'node:crypto';
 import { random4 } from '../random.js';
 import type net from 'node:net';
 import type { AuthSecret } from '@weir/kernel';
 import { WeirError } from '@weir/kernel';
 import {
   Msg, authenticationMD5, authenticationSASL, authenticationSASLContinue, authenticationSASLFinal,
-  decodePassword, decodeSASLInitialResponse, md5Verify, ScramServer, parseScramVerifier,
+  decodePassword, decodeSASLInitialResponse, md5Verify, mockScramKeys, ScramServer, parseScramVerifier, type ScramFinalResult,
 } from '@weir/protocol';
 import type { MessageReader } from './reader.js';
 
@@ -25,12 +26,35 @@ async function readPassword(reader: MessageReader, user: string): Promise<{ buff
   return m;
 }
 
-/** Run the client-side authentication exchange for `secret`; throws AuthFailed on a wrong password. */
-export async function authenticateClient(socket: net.Socket, reader: MessageReader, user: string, secret: AuthSecret | null): Promise<AuthOutcome> {
+/** How an unknown user is challenged: the way the known users of that pool (or console) are. */
+export type MockMethod = 'md5' | 'scram';
+
+/** Derives mock SCRAM salts; per process, so a name's salt is stable for the process's life. */
+const MOCK_SECRET = crypto.randomBytes(32);
+
+/** The exchange a known user with one of `secrets` is asked for: md5 only if every one of them is md5. */
+export function mockMethodFor(secrets: Iterable<AuthSecret | null>): MockMethod {
+  let any = false;
+  for (const s of secrets) {
+    if (s?.kind !== 'md5') return 'scram';
+    any = true;
+  }
+  return any ? 'md5' : 'scram';
+}
+
+/**
+ * Run the client-side authentication exchange for `secret`; throws AuthFailed on a wrong password.
+ * A null secret (unknown user) runs the same exchange as a known user would get (`mock`), with a
+ * SCRAM salt derived from the name, and fails with the same error: user names cannot be probed.
+ */
+export async function authenticateClient(socket: net.Socket, reader: MessageReader, user: string, secret: AuthSecret | null, mock: MockMethod = 'scram'): Promise<AuthOutcome> {
   if (secret === null) {
-    // Unknown user: run an md5 exchange anyway so the answer is the same as for a wrong password.
-    socket.write(authenticationMD5(random4()));
-    await readPassword(reader, user);
+    if (mock === 'md5') {
+      socket.write(authenticationMD5(random4()));
+      await readPassword(reader, user);
+    } else {
+      await scramExchange(socket, reader, user, new ScramServer({ keys: mockScramKeys(user, MOCK_SECRET) }), 'unknown user');
+    }
     throw new AuthFailed(user, 'unknown user');
   }
   if (secret.kind === 'trust') return {};
@@ -43,6 +67,16 @@ export async function authenticateClient(socket: net.Socket, reader: MessageRead
     return {};
   }
   const server = new ScramServer(secret.kind === 'plain' ? { password: secret.password } : { verifier: secret.verifier });
+  const result = await scramExchange(socket, reader, user, server);
+  if (secret.kind === 'scram-sha-256' && result.clientKey) {
+    const parsed = parseScramVerifier(secret.verifier);
+    if (parsed) return { scramKeys: { clientKey: result.clientKey, serverKey: parsed.serverKey } };
+  }
+  return {};
+}
+
+/** SASL SCRAM-SHA-256 from the server side up to AuthenticationSASLFinal; AuthFailed on a wrong proof. */
+async function scramExchange(socket: net.Socket, reader: MessageReader, user: string, server: ScramServer, mismatch = 'SCRAM proof mismatch'): Promise<ScramFinalResult> {
   socket.write(authenticationSASL(['SCRAM-SHA-256']));
   const first = await readPassword(reader, user);
   const init = decodeSASLInitialResponse(first.buffer, first.bodyStart, first.end);
@@ -50,13 +84,9 @@ export async function authenticateClient(socket: net.Socket, reader: MessageRead
   socket.write(authenticationSASLContinue(server.handleClientFirst(init.data)));
   const fin = await readPassword(reader, user);
   const result = server.handleClientFinal(decodePassword(fin.buffer, fin.bodyStart, fin.end));
-  if (!result.ok) throw new AuthFailed(user, 'SCRAM proof mismatch');
+  if (!result.ok) throw new AuthFailed(user, mismatch);
   socket.write(authenticationSASLFinal(result.serverFinal!));
-  if (secret.kind === 'scram-sha-256' && result.clientKey) {
-    const parsed = parseScramVerifier(secret.verifier);
-    if (parsed) return { scramKeys: { clientKey: result.clientKey, serverKey: parsed.serverKey } };
-  }
-  return {};
+  return result;
 }
 
 /** The stored secret for a configured password string: md5 hash, SCRAM verifier or plaintext. */

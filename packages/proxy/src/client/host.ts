@@ -2,7 +2,7 @@ import type tls from 'node:tls';
 import type { AuthSecret, GeneralConfig, Logger, Pool } from '@weir/kernel';
 import type { ServerConnection } from '../server/connection.js';
 import type { PoolMode } from '../config/schema.js';
-import type { AuthOutcome } from './auth.js';
+import type { AuthOutcome, MockMethod } from './auth.js';
 import type { PoolCounters } from '../stats.js';
 import type { ClientSession } from './session.js';
 import type { MessageHooks } from '../intercept/hooks.js';
@@ -13,6 +13,8 @@ export interface LoginTarget {
   readonly user: string;
   /** null: unknown user (answered like a wrong password). */
   readonly secret: AuthSecret | null;
+  /** For an unknown user: the exchange the known users of this pool get, so the two look alike. */
+  readonly mock?: MockMethod;
   readonly mode: PoolMode;
   /** The pool this login uses, found or made after authentication (passthrough keys in `outcome`). */
   pool(outcome: AuthOutcome): Promise<Pool<ServerConnection>>;
@@ -25,6 +27,8 @@ export interface SessionHost {
   tlsContext(): tls.SecureContext | null;
   findLogin(database: string, user: string): Promise<LoginTarget | { sqlstate: string; message: string }>;
   adminSecret(user: string): AuthSecret | null;
+  /** The exchange an unknown admin console user is taken through (the admin's own). */
+  adminMock(): MockMethod;
   runAdmin(session: ClientSession, sql: string): Promise<Buffer>;
   /** Parameters to greet a client of this pool with (from a live server connection). */
   welcome(pool: Pool<ServerConnection>): Promise<ReadonlyMap<string, string>>;

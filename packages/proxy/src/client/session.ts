@@ -155,7 +155,7 @@ export class ClientSession implements ScanSink, ServerOwner, InterceptIO {
 
       const target = await this.host.findLogin(this.database, this.user);
       if ('sqlstate' in target) return this.reject(target.sqlstate, target.message);
-      const outcome = await authenticateClient(this.socket, reader, this.user, target.secret);
+      const outcome = await authenticateClient(this.socket, reader, this.user, target.secret, target.mock);
       if (this.closed) return;
       await this.enterPool(target, outcome, params, reader);
     } catch (e) {
@@ -281,7 +281,7 @@ export class ClientSession implements ScanSink, ServerOwner, InterceptIO {
 
   private async adminLogin(reader: MessageReader): Promise<void> {
     this.isAdmin = true;
-    await authenticateClient(this.socket, reader, this.user, this.host.adminSecret(this.user));
+    await authenticateClient(this.socket, reader, this.user, this.host.adminSecret(this.user), this.host.adminMock());
     this.finishLogin();
     this.socket.write(Buffer.concat([
       authenticationOk(), parameterStatus('server_version', '15.0 (weir)'), parameterStatus('client_encoding', 'UTF8'),
