@@ -67,4 +67,15 @@ describe('an unknown user looks like a known one', () => {
     expect(ghost.code).toBe('28P01');
     expect(ghost.message.replace('ghost', USERS.plain.name)).toBe(wrong.message);
   });
+
+  it('the failed logins above left no password, hash or verifier in the log', async () => {
+    const stored = await stack.cluster.query<{ rolpassword: string }>(`SELECT rolpassword FROM pg_authid WHERE rolname = ANY($1)`,
+      [[USERS.md5.name, USERS.scram.name]]);
+    const logs = [...stack.weir.logs, ...md5Only.logs].join('\n');
+    expect(logs).toContain('client authentication failed');
+    for (const secret of [USERS.plain.password, 'md5f6fdffe48c908deb0f4c3bd36c032e72', ...stored.map((r) => r.rolpassword)]) {
+      expect(logs).not.toContain(secret);
+    }
+    for (const r of stored) for (const part of r.rolpassword.split(/[$:]/).filter((p) => p.length > 20)) expect(logs).not.toContain(part);
+  });
 });
