@@ -165,7 +165,19 @@ export class ClientSession implements ScanSink, ServerOwner, InterceptIO {
 
   private async readStartup(reader: MessageReader): Promise<Record<string, string> | null> {
     for (;;) {
-      const m = await reader.next(false);
+      let m;
+      try {
+        m = await reader.next(false);
+      } catch (e) {
+        const code = (e as { code?: string }).code;
+        if (code !== 'WEIR_E_PROTO_BAD_LENGTH' && code !== 'WEIR_E_PROTO_TOO_LARGE') throw e;
+        // As PostgreSQL: a first packet that cannot be framed is not a client speaking the
+        // protocol (node-postgres sends Terminate when an app gives up connecting): close, no answer.
+        this.host.noteRepeated('client sent an invalid startup packet: connection closed', { client: this.remote, error: (e as Error).message });
+        this.socket.destroy();
+        this.close(`invalid startup packet: ${(e as Error).message}`);
+        return null;
+      }
       const packet = decodeStartup(m.buffer, m.start, m.end);
       if (packet.kind === 'startup') {
         const options = Object.keys(packet.params).filter((k) => k.startsWith('_pq_.'));
@@ -661,8 +673,16 @@ export class ClientSession implements ScanSink, ServerOwner, InterceptIO {
       return this.close('client sent Terminate');
     }
     this.host.logger.warn({ user: this.user, database: this.database, client: this.remote }, err.message);
+    // The server's own FATAL (57P01 on pg_terminate_backend, a shutdown, its idle timeouts) has
+    // reached the client already: it is the one and only error, as without weir.
+    const forwarded = this.server !== null && this.server.fatalSeen && !this.hidden;
     this.dropServer('error');
-    this.reject(SqlState.ConnectionFailure, `server connection lost: ${err.message}`);
+    if (forwarded) {
+      this.socket.end();
+      return this.close('server ended the session');
+    }
+    // Client-facing text names no server address (the log line above does).
+    this.reject(SqlState.ConnectionFailure, 'server closed the connection unexpectedly');
   }
 
   // ---------------------------------------------------------------- end of session

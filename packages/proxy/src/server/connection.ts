@@ -37,6 +37,8 @@ export class ServerConnection implements ScanSink {
   txStatus = 73; // 'I'
   owner: ServerOwner | null = null;
   broken = false;
+  /** The server sent a FATAL (or PANIC) ErrorResponse: it is ending the connection. */
+  fatalSeen = false;
   /** Closed by us, or its end already handled. */
   private ended = false;
   closeReason = '';
@@ -232,6 +234,7 @@ export class ServerConnection implements ScanSink {
       this.lastError = { code: f.code, message: f.message };
       if (f.severity === 'FATAL' || f.severity === 'PANIC') {
         this.broken = true;
+        this.fatalSeen = true;
         this.closeReason = `server error ${f.code}: ${f.message}`;
       }
     }
