@@ -6,6 +6,7 @@ import {
 } from '@weir/kernel';
 import { ClientSession } from './client/session.js';
 import type { LoginTarget, SessionHost } from './client/host.js';
+import { Janitor } from './client/janitor.js';
 import { mockMethodFor, secretFromPassword, type AuthOutcome, type MockMethod } from './client/auth.js';
 import { fatal, SqlState } from './client/errors.js';
 import { ServerConnector, type ServerTarget } from './server/connector.js';
@@ -74,6 +75,7 @@ export class Proxy implements SessionHost, PoolFactory {
   private stopping: Promise<void> | null = null;
   shuttingDown = false;
   address: net.AddressInfo | null = null;
+  private readonly janitor = new Janitor(this.sessions, () => this.general());
 
   constructor(private readonly options: ProxyOptions) {
     this.logger = options.logger ?? createLogger({ level: options.config.general.log_level });
@@ -97,6 +99,10 @@ export class Proxy implements SessionHost, PoolFactory {
     return this.kernel.config.general;
   }
 
+  get coarseNow(): number {
+    return this.janitor.now;
+  }
+
   messageHooks(): MessageHooks {
     return this.hooks;
   }
@@ -111,6 +117,7 @@ export class Proxy implements SessionHost, PoolFactory {
     for (const spec of staticSpecs(this.config)) this.kernel.registry.add({ key: spec.key, kind: 'static', pool: this.create(spec), spec });
     const g = this.general();
     this.address = await listen(this.server, g.host, g.port);
+    this.janitor.start();
     if (g.unix_socket_dir) {
       this.unixServer = net.createServer((s) => this.accept(s));
       this.unixServer.on('error', (e) => this.logger.error({ err: e }, 'unix socket listener error'));
@@ -393,6 +400,7 @@ export class Proxy implements SessionHost, PoolFactory {
         await new Promise((r) => setTimeout(r, 20));
       }
       for (const s of this.sessions) s.reject(SqlState.AdminShutdown, 'weir is shutting down');
+      this.janitor.stop();
       await this.kernel.stop();
       this.logger.info('weir stopped');
     })();

@@ -231,7 +231,21 @@ describe('parseConfig', () => {
       client_login_timeout: 60_000,
       log_level: 'info',
       max_client_conn: 1000,
+      query_timeout: 0,
+      idle_transaction_timeout: 0,
+      client_idle_timeout: 0,
+      transaction_timeout: 0,
     });
+  });
+
+  it('server_connect_timeout is connect_timeout under PgBouncer\'s name; not both', () => {
+    expect(generalSchema.parse({ server_connect_timeout: '2s' }).connect_timeout).toBe(2_000);
+    expect(generalSchema.parse({ connect_timeout: '3s' }).connect_timeout).toBe(3_000);
+    expect('server_connect_timeout' in generalSchema.parse({ server_connect_timeout: '2s' })).toBe(false);
+    const both = generalSchema.safeParse({ server_connect_timeout: '2s', connect_timeout: '3s' });
+    expect(both.success).toBe(false);
+    expect(JSON.stringify(both.error?.issues)).toContain('not both');
+    expect(generalSchema.safeParse({ query_timeout: 'soon' }).success).toBe(false);
   });
 });
 

@@ -2,8 +2,15 @@ import { z, type ZodType } from 'zod';
 import { duration } from './duration.js';
 import type { Config, GeneralConfig } from './types.js';
 
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
 /** The `general:` section. Unknown keys are errors (a typo is never silently ignored). */
-export const generalSchema = z.strictObject({
+export const generalSchema = z.preprocess((v) => {
+  // server_connect_timeout is PgBouncer's name; connect_timeout stays as its alias.
+  if (!isRecord(v) || !('server_connect_timeout' in v) || 'connect_timeout' in v) return v;
+  const { server_connect_timeout, ...rest } = v;
+  return { ...rest, connect_timeout: server_connect_timeout };
+}, z.strictObject({
   host: z.string().min(1).default('127.0.0.1'),
   port: z.number().int().min(0).max(65535).default(6432),
   unix_socket_dir: z.string().min(1).optional(),
@@ -19,7 +26,16 @@ export const generalSchema = z.strictObject({
   tls_private_key: z.string().min(1).optional(),
   log_level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   max_client_conn: z.number().int().min(1).default(1000),
-});
+  query_timeout: duration.default(0),
+  idle_transaction_timeout: duration.default(0),
+  client_idle_timeout: duration.default(0),
+  transaction_timeout: duration.default(0),
+  server_connect_timeout: z.unknown().optional(),
+}).superRefine((g, ctx) => {
+  if (g.server_connect_timeout !== undefined) {
+    ctx.addIssue({ code: 'custom', path: ['server_connect_timeout'], message: 'set server_connect_timeout or its alias connect_timeout, not both' });
+  }
+}).transform(({ server_connect_timeout: _alias, ...g }) => g));
 
 const _general: ZodType<GeneralConfig> = generalSchema;
 void _general;

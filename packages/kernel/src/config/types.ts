@@ -15,6 +15,14 @@ export interface GeneralConfig {
   tls_private_key?: string;
   log_level: string;
   max_client_conn: number;
+  /** A query running longer is cancelled on its server (0 = off). */
+  query_timeout: number;
+  /** A client idle inside a transaction this long is disconnected (0 = off). */
+  idle_transaction_timeout: number;
+  /** A client idle outside a transaction this long is disconnected (0 = off). */
+  client_idle_timeout: number;
+  /** A client in one transaction this long is disconnected (0 = off). */
+  transaction_timeout: number;
 }
 
 /** A `plugins.<configKey>` section. Present = enabled unless `enabled: false`. */

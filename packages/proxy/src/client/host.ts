@@ -20,9 +20,14 @@ export interface LoginTarget {
   pool(outcome: AuthOutcome): Promise<Pool<ServerConnection>>;
 }
 
+/** The timeouts a session checks when the janitor asks ({@link ClientSession.expire}). */
+export type SessionTimeouts = Pick<GeneralConfig, 'query_timeout' | 'idle_transaction_timeout' | 'client_idle_timeout' | 'transaction_timeout'>;
+
 /** What a client session needs from the proxy around it. */
 export interface SessionHost {
   readonly logger: Logger;
+  /** Milliseconds since the epoch, updated about once a second: for timeouts, read on the data path. */
+  readonly coarseNow: number;
   general(): GeneralConfig;
   tlsContext(): tls.SecureContext | null;
   findLogin(database: string, user: string): Promise<LoginTarget | { sqlstate: string; message: string }>;

@@ -14,7 +14,7 @@ import { MessageReader } from './reader.js';
 import { randomInt32 } from '../random.js';
 import { authenticateClient, AuthFailed } from './auth.js';
 import { fatal, error, SqlState } from './errors.js';
-import type { SessionHost, LoginTarget } from './host.js';
+import type { SessionHost, LoginTarget, SessionTimeouts } from './host.js';
 import type { PoolMode } from '../config/schema.js';
 import { Interceptor, type InterceptIO } from '../intercept/interceptor.js';
 import { messageHookFailed } from '../intercept/hooks.js';
@@ -111,6 +111,14 @@ export class ClientSession implements ScanSink, ServerOwner, InterceptIO {
   /** Finds the client's pool again after it was retired (the login's own resolution). */
   private repool: (() => Promise<Pool<ServerConnection>>) | null = null;
   private repools = 0;
+  /**
+   * Times on the host's coarse clock for the timeouts ({@link expire}); -1 = not now. Plain
+   * field writes on the data path: no timer per session, no clock read per message.
+   */
+  private idleSince = -1;   // the client owes nothing and sent nothing since
+  private querySince = -1;  // a query run went out and is not answered yet
+  private txSince = -1;     // a transaction (an implicit one included) is open
+  private cancelSent = false;
 
   constructor(public socket: net.Socket, private readonly host: SessionHost) {
     socket.setNoDelay(true);
@@ -263,6 +271,7 @@ export class ClientSession implements ScanSink, ServerOwner, InterceptIO {
   private finishLogin(): void {
     if (this.loginTimer) clearTimeout(this.loginTimer);
     this.loginTimer = null;
+    this.idleSince = this.host.coarseNow;
     this.host.loggedIn(this);
   }
 
@@ -317,6 +326,8 @@ export class ClientSession implements ScanSink, ServerOwner, InterceptIO {
   private onClientData(chunk: Buffer): void {
     if (this.draining || this.closed) return; // after Terminate nothing more is read
     this.counters.bytesIn += chunk.length;
+    this.idleSince = -1;
+    if (this.txSince < 0) this.txSince = this.host.coarseNow;
     try {
       this.scanner.scan(chunk);
     } catch (e) {
@@ -365,10 +376,12 @@ export class ClientSession implements ScanSink, ServerOwner, InterceptIO {
     switch (type) {
       case Msg.Query:
       case Msg.FunctionCall:
+        if (this.pending <= 0) this.querySent();
         this.pending++;
         this.counters.queries++;
         break;
       case Msg.Sync:
+        if (this.pending <= 0) this.querySent();
         this.pending++;
         this.unsynced = false;
         this.counters.queries++;
@@ -379,6 +392,18 @@ export class ClientSession implements ScanSink, ServerOwner, InterceptIO {
       default:
         this.unsynced = true;
     }
+  }
+
+  private querySent(): void {
+    this.querySince = this.host.coarseNow;
+    this.cancelSent = false;
+  }
+
+  /** Every answer owed is back: the client is idle (in a transaction or not, as `txStatus` says). */
+  private answered(txStatus: number): void {
+    this.querySince = -1;
+    this.idleSince = this.host.coarseNow;
+    if (txStatus === IDLE) this.txSince = -1;
   }
 
   /** The framed path, made on first need: idle clients do not pay for it. */
@@ -428,6 +453,7 @@ export class ClientSession implements ScanSink, ServerOwner, InterceptIO {
       if (pass === 1) {
         // The scanner counted these Syncs as owed by a server: none is.
         this.pending -= syncs;
+        if (this.pending <= 0) this.answered(IDLE);
         const bytes = Buffer.concat(out);
         this.counters.bytesOut += bytes.length;
         this.socket.write(bytes);
@@ -595,7 +621,10 @@ export class ClientSession implements ScanSink, ServerOwner, InterceptIO {
     }
     if (readyCount !== 0 && !this.retiring) {
       this.pending -= readyCount;
-      if (this.pending <= 0 && this.mode === 'transaction' && this.canRelease(server)) this.release();
+      if (this.pending <= 0) {
+        this.answered(server.txStatus);
+        if (this.mode === 'transaction' && this.canRelease(server)) this.release();
+      }
     }
   }
 
@@ -683,6 +712,42 @@ export class ClientSession implements ScanSink, ServerOwner, InterceptIO {
     }
     // Client-facing text names no server address (the log line above does).
     this.reject(SqlState.ConnectionFailure, 'server closed the connection unexpectedly');
+  }
+
+  // ---------------------------------------------------------------- timeouts
+
+  /**
+   * Called about once a second by the proxy's janitor with its coarse clock: cancel a query past
+   * query_timeout, end a client past transaction_timeout, idle_transaction_timeout or
+   * client_idle_timeout. Closing goes through {@link close}, which releases a server that is
+   * between transactions and drops one that is not (PostgreSQL rolls that transaction back).
+   */
+  expire(now: number, t: SessionTimeouts): void {
+    if (this.closed || this.pool === null || this.draining) return;
+    const server = this.server;
+    if (t.query_timeout > 0 && this.querySince >= 0 && server !== null && !this.hidden && !this.cancelSent &&
+        now - this.querySince >= t.query_timeout) {
+      this.cancelSent = true;
+      this.host.logger.info({ client: this.remote, user: this.user, database: this.database, query_timeout: t.query_timeout },
+        'query_timeout: cancelling the query on its server');
+      this.forwardCancel();
+    }
+    if (t.transaction_timeout > 0 && this.txSince >= 0 && now - this.txSince >= t.transaction_timeout) {
+      return this.timedOut('25P04', 'terminating connection due to transaction timeout', 'transaction_timeout');
+    }
+    if (this.idleSince < 0) return;
+    if (server !== null && server.txStatus !== IDLE) {
+      if (t.idle_transaction_timeout > 0 && now - this.idleSince >= t.idle_transaction_timeout) {
+        this.timedOut('25P03', 'terminating connection due to idle-in-transaction timeout', 'idle_transaction_timeout');
+      }
+    } else if (t.client_idle_timeout > 0 && now - this.idleSince >= t.client_idle_timeout) {
+      this.timedOut('57P05', 'terminating connection due to idle-session timeout', 'client_idle_timeout');
+    }
+  }
+
+  private timedOut(sqlstate: string, message: string, key: string): void {
+    this.host.logger.info({ client: this.remote, user: this.user, database: this.database, key }, `client disconnected: ${key}`);
+    this.reject(sqlstate, message);
   }
 
   // ---------------------------------------------------------------- end of session
