@@ -13,6 +13,7 @@ import { sendCancel } from '../server/cancel.js';
 import { MessageReader } from './reader.js';
 import { randomInt32 } from '../random.js';
 import { authenticateClient, AuthFailed } from './auth.js';
+import { OptionsError, parseOptions } from './options.js';
 import { fatal, error, SqlState } from './errors.js';
 import type { SessionHost, LoginTarget, SessionTimeouts } from './host.js';
 import type { PoolMode } from '../config/schema.js';
@@ -165,7 +166,17 @@ export class ClientSession implements ScanSink, ServerOwner, InterceptIO {
       if ('sqlstate' in target) return this.reject(target.sqlstate, target.message);
       const outcome = await authenticateClient(this.socket, reader, this.user, target.secret, target.mock);
       if (this.closed) return;
-      await this.enterPool(target, outcome, params, reader);
+      // As PostgreSQL: `options` is read after authentication, and startup keys win over it.
+      let startup = params;
+      if (params.options !== undefined) {
+        try {
+          startup = { ...Object.fromEntries(parseOptions(params.options)), ...params };
+        } catch (e) {
+          if (!(e instanceof OptionsError)) throw e;
+          return this.reject(e.sqlstate, e.message);
+        }
+      }
+      await this.enterPool(target, outcome, startup, reader);
     } catch (e) {
       this.loginFailed(e);
     }
