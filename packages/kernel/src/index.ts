@@ -5,6 +5,7 @@ export { ErrorCodes, WeirError, isWeirError, messageOf, type ErrorCode } from '.
 export { systemClock, FakeClock, flushMicrotasks, type Clock, type TimerHandle } from './clock.js';
 export { createLogger, silentLogger, type Logger, type LoggerOptions } from './logger.js';
 export { Pool, type PoolArgs, type ConnectionView } from './pool.js';
+export { ConnectionBudget, type BudgetMember } from './budget.js';
 export { Hooks, hookError } from './hooks.js';
 export {
   HOOK_TABLE,

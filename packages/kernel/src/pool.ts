@@ -1,3 +1,4 @@
+import type { BudgetMember, ConnectionBudget } from './budget.js';
 import { systemClock, type Clock, type TimerHandle } from './clock.js';
 import { Phase, PoolConnection } from './connection.js';
 import { ErrorCodes, WeirError, isWeirError, messageOf } from './errors.js';
@@ -56,7 +57,7 @@ function isThenable(v: unknown): v is PromiseLike<unknown> {
  * A pool of connections made by a Connector. One scheduler, `pulse()`, decides hand-off to
  * waiters, creation and eviction; every other method changes state and then pulses.
  */
-export class Pool<C = unknown> implements LeaseOwner<C> {
+export class Pool<C = unknown> implements LeaseOwner<C>, BudgetMember {
   readonly info: PoolInfo;
   options: PoolOptions;
 
@@ -76,6 +77,9 @@ export class Pool<C = unknown> implements LeaseOwner<C> {
   private active = 0;
   /** Connections being made: connect() in flight or create hooks running. */
   private pending = 0;
+  /** Slots taken from the budgets: connects in flight and connections not yet closed. */
+  private held = 0;
+  private budgets: readonly ConnectionBudget[];
 
   private createdTotal = 0;
   private destroyedTotal = 0;
@@ -114,6 +118,8 @@ export class Pool<C = unknown> implements LeaseOwner<C> {
     this.logger = args.logger ?? silentLogger();
     this.lastActivityAt = this.clock.now();
     checkOptions(this.info, this.options);
+    this.budgets = this.options.budgets ?? [];
+    for (const b of this.budgets) b.join(this);
     if ((this.options.min ?? 0) > 0) this.pulse();
   }
 
@@ -130,6 +136,7 @@ export class Pool<C = unknown> implements LeaseOwner<C> {
     const next = { ...this.options, ...options };
     checkOptions(this.info, next);
     this.options = next;
+    this.moveBudgets(next.budgets ?? []);
     if (this.sweepTimer !== null) this.clock.clearTimeout(this.sweepTimer);
     this.sweepTimer = null;
     this.sweepAt = Infinity;
@@ -341,7 +348,7 @@ export class Pool<C = unknown> implements LeaseOwner<C> {
   /** Decide hand-off, creation and eviction. Re-entrant calls fold into the running one. */
   private pulse(): void {
     // nothing to decide: nobody waits, size within [min, max], not ending (the common release)
-    if (this.waiters.size === 0 && !this.retiring) {
+    if (this.waiters.size === 0 && !this.retiring && !this.budgetWanted()) {
       const size = this.size();
       if (size <= this.options.max && size >= (this.options.min ?? 0)) return;
     }
@@ -380,20 +387,30 @@ export class Pool<C = unknown> implements LeaseOwner<C> {
     if (waiters.size > this.pending && this.size() < max) {
       if (this.waitBackoff !== 0 && now < 0) now = this.clock.now();
       if (this.waitBackoff !== 0 && now < this.waitRetryAt) this.armWaitRetry(now);
-      else while (waiters.size > this.pending && this.size() < max) this.startConnect();
+      else while (waiters.size > this.pending && this.size() < max && this.roomInBudgets(true)) this.startConnect();
     }
     // 3. keep min open
     const min = Math.min(this.options.min ?? 0, max);
     if (this.size() < min) {
       if (now < 0) now = this.clock.now();
       if (now >= this.minRetryAt) {
-        while (this.size() < min) this.startConnect();
+        while (this.size() < min && this.roomInBudgets(false)) this.startConnect();
       } else {
         this.armMinRetry(now);
       }
     }
     // 4. shed idle connections above max (after a resize)
     while (this.size() > max && this.idle.length !== 0) this.closeConn(this.idle.shift()!, 'resized');
+    // 5. a full budget that another pool's clients wait on gets this pool's idle connections back
+    if (waiters.size === 0) {
+      while (this.idle.length !== 0 && this.budgetWanted()) this.closeConn(this.idle.shift()!, 'idle');
+    }
+  }
+
+  private budgetWanted(): boolean {
+    const bs = this.budgets;
+    for (let i = 0; i < bs.length; i++) if (bs[i]!.full && bs[i]!.wanted(this)) return true;
+    return false;
   }
 
   private grant(w: Waiter<Lease<C>>, conn: PoolConnection<C>, now: number): void {
@@ -413,10 +430,52 @@ export class Pool<C = unknown> implements LeaseOwner<C> {
     }
   }
 
+  // ---- budgets (max_db_connections, max_user_connections) --------------------------------------
+
+  /** Is there room in every budget? If not, wait for one (and, for waiting clients, ask others to shed). */
+  private roomInBudgets(forWaiters: boolean): boolean {
+    const bs = this.budgets;
+    for (let i = 0; i < bs.length; i++) {
+      if (!bs[i]!.full) continue;
+      bs[i]!.wait(this, forWaiters);
+      // Shedding may have made room at once.
+      if (bs[i]!.full) return false;
+    }
+    return true;
+  }
+
+  private giveSlot(): void {
+    if (this.held === 0) return;
+    this.held--;
+    for (let i = 0; i < this.budgets.length; i++) this.budgets[i]!.give();
+  }
+
+  private moveBudgets(next: readonly ConnectionBudget[]): void {
+    const prev = this.budgets;
+    if (prev.length === next.length && prev.every((b, i) => b === next[i])) return;
+    for (const b of prev) if (!next.includes(b)) { b.leave(this); b.give(this.held); }
+    for (const b of next) if (!prev.includes(b)) { b.join(this); b.take(this.held); }
+    this.budgets = next;
+  }
+
+  /** BudgetMember: a budget this pool waits on has room again. */
+  budgetFreed(): void {
+    if (!this.retiring) this.pulse();
+  }
+
+  /** BudgetMember: close the connection idle longest, if no client of this pool waits. */
+  shedIdle(): boolean {
+    if (this.idle.length === 0 || this.waiters.size !== 0) return false;
+    this.closeConn(this.idle.shift()!, 'idle');
+    return true;
+  }
+
   // ---- creating -----------------------------------------------------------------------------
 
   private startConnect(): void {
     this.pending++;
+    this.held++;
+    for (let i = 0; i < this.budgets.length; i++) this.budgets[i]!.take();
     const a = new ConnectAttempt(nextConnectionId());
     this.attempts.add(a);
     const ms = this.options.connectTimeoutMs ?? 0;
@@ -503,6 +562,7 @@ export class Pool<C = unknown> implements LeaseOwner<C> {
     if (a.done) return;
     this.finishAttempt(a);
     this.pending--;
+    this.giveSlot();
     const error = isWeirError(err)
       ? err
       : new WeirError(ErrorCodes.CONNECT_FAILED, `pool ${this.info.name}: connect failed: ${messageOf(err)}`, { pool: this.info.name }, { cause: err });
@@ -585,16 +645,20 @@ export class Pool<C = unknown> implements LeaseOwner<C> {
     } catch (err) {
       this.logger.warn({ err, pool: this.info.name, connection: conn.id }, 'pool: connector.destroy failed');
     }
+    // Its slot in the budgets comes back once it is really gone (the server may count it until then).
     if (isThenable(r)) {
       this.closing.set(conn.id, conn);
       const done = (): void => {
         this.closing.delete(conn.id);
+        this.giveSlot();
         if (this.retiring) this.pulse();
       };
       r.then(done, (err: unknown) => {
         this.logger.warn({ err, pool: this.info.name, connection: conn.id }, 'pool: connector.destroy failed');
         done();
       });
+    } else {
+      this.giveSlot();
     }
     this.pulse();
   }
@@ -737,6 +801,7 @@ export class Pool<C = unknown> implements LeaseOwner<C> {
       for (const a of [...this.attempts]) {
         this.finishAttempt(a);
         this.pending--;
+        this.giveSlot();
         a.ac.abort(err);
       }
       if (this.sweepTimer !== null) this.clock.clearTimeout(this.sweepTimer);
@@ -757,6 +822,7 @@ export class Pool<C = unknown> implements LeaseOwner<C> {
 
   private checkDrained(): void {
     if (this.resolveDrained !== null && this.size() === 0 && this.closing.size === 0) {
+      for (const b of this.budgets) b.leave(this);
       const resolve = this.resolveDrained;
       this.resolveDrained = null;
       resolve();

@@ -1,3 +1,4 @@
+import type { ConnectionBudget } from './budget.js';
 /**
  * Public types of the weir kernel. Plugin authors and hosts build against these.
  * The kernel knows no wire protocol: a "connection" is whatever a Connector makes.
@@ -73,6 +74,8 @@ export interface PoolOptions {
   maxLifetimeMs?: number;
   /** connect() taking longer than this is aborted. 0 = no limit. */
   connectTimeoutMs?: number;
+  /** Caps shared with other pools (per database, per user): a connection needs room in each. */
+  budgets?: readonly ConnectionBudget[];
 }
 
 /** A pooled connection as the kernel tracks it. */

@@ -7,6 +7,7 @@ import {
 import { ClientSession } from './client/session.js';
 import type { LoginTarget, SessionHost } from './client/host.js';
 import { Janitor } from './client/janitor.js';
+import { Budgets } from './budgets.js';
 import { mockMethodFor, secretFromPassword, type AuthOutcome, type MockMethod } from './client/auth.js';
 import { fatal, SqlState } from './client/errors.js';
 import { ServerConnector, type ServerTarget } from './server/connector.js';
@@ -75,6 +76,7 @@ export class Proxy implements SessionHost, PoolFactory {
   private stopping: Promise<void> | null = null;
   shuttingDown = false;
   address: net.AddressInfo | null = null;
+  readonly budgets = new Budgets();
   private readonly janitor = new Janitor(this.sessions, () => this.general());
 
   constructor(private readonly options: ProxyOptions) {
@@ -141,7 +143,10 @@ export class Proxy implements SessionHost, PoolFactory {
     if (!poolCfg && !t.server) throw new WeirError('WEIR_E_POOL_UNKNOWN_DATABASE', `no pools.${db} section in the config for pool ${spec.key.user}@${db}`, { database: db });
     const target = t.server ?? resolvedTarget(poolCfg, db, t.resolved!);
     const mode = t.mode ?? poolCfg.pool_mode;
-    const options = { ...poolOptions(this.general(), spec.options.max, poolCfg?.min_pool_size ?? 0), ...spec.options };
+    const options = {
+      ...poolOptions(this.general(), spec.options.max, poolCfg?.min_pool_size ?? 0), ...spec.options,
+      budgets: this.budgets.of(db, target.address.user, this.config),
+    };
     const pool = new Pool<ServerConnection>({
       info: { name: `${spec.key.user}@${db}`, key: spec.key, kind: spec.kind },
       connector: new ServerConnector(target),
@@ -329,6 +334,7 @@ export class Proxy implements SessionHost, PoolFactory {
   /** reload hook: rebuild static pools whose target changed, add new ones, retire removed ones and dynamic pools a static user now shadows. */
   private async reconcile(next: ProxyConfig): Promise<void> {
     const registry = this.kernel.registry;
+    this.budgets.apply(next);
     const wanted = new Map(staticSpecs(next).map((s) => [poolKeyId(s.key.database, s.key.user), s]));
     const work: Promise<void>[] = [];
     for (const entry of registry.entries()) {

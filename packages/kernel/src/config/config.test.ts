@@ -231,6 +231,8 @@ describe('parseConfig', () => {
       client_login_timeout: 60_000,
       log_level: 'info',
       max_client_conn: 1000,
+      max_db_connections: 0,
+      max_user_connections: 0,
       query_timeout: 0,
       idle_transaction_timeout: 0,
       client_idle_timeout: 0,

@@ -26,6 +26,8 @@ export const generalSchema = z.preprocess((v) => {
   tls_private_key: z.string().min(1).optional(),
   log_level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   max_client_conn: z.number().int().min(1).default(1000),
+  max_db_connections: z.number().int().min(0).default(0),
+  max_user_connections: z.number().int().min(0).default(0),
   query_timeout: duration.default(0),
   idle_transaction_timeout: duration.default(0),
   client_idle_timeout: duration.default(0),

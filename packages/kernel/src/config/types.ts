@@ -15,6 +15,10 @@ export interface GeneralConfig {
   tls_private_key?: string;
   log_level: string;
   max_client_conn: number;
+  /** Server connections to one database, across all its pools (0 = no cap; a pool may override). */
+  max_db_connections: number;
+  /** Server connections logged in as one user, across all pools (0 = no cap). */
+  max_user_connections: number;
   /** A query running longer is cancelled on its server (0 = off). */
   query_timeout: number;
   /** A client idle inside a transaction this long is disconnected (0 = off). */

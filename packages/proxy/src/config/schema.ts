@@ -20,6 +20,8 @@ export const poolSchema = z.object({
   pool_mode: poolModeSchema.default('transaction'),
   pool_size: z.number().int().positive().default(20),
   min_pool_size: z.number().int().min(0).default(0),
+  /** Overrides general.max_db_connections for this database. */
+  max_db_connections: z.number().int().min(0).optional(),
   auth_type: z.enum(['auto', 'trust']).default('auto'),
   users: z.array(userSchema).default([]),
 }).passthrough();
