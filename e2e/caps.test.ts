@@ -97,3 +97,28 @@ describe('max_user_connections', () => {
   });
 });
 
+
+describe('reserve_pool_size', () => {
+  it('a client that waited reserve_pool_timeout gets a connection past pool_size; without a reserve it times out', async () => {
+    const run = async (general: Record<string, string | number>) => {
+      const weir = await stack.startAnotherWeir({ poolSize: 1, general: { query_wait_timeout: '3s', ...general } });
+      const holder = new pg.Client({ ...stack.conn(), port: weir.port });
+      const other = new pg.Client({ ...stack.conn(), port: weir.port });
+      holder.on('error', () => {});
+      other.on('error', () => {});
+      try {
+        await holder.connect();
+        await other.connect();
+        await holder.query('BEGIN');
+        await holder.query('SELECT 1'); // holds the pool's only connection
+        return await other.query('SELECT 2 AS two').then((r) => r.rows[0].two as number, (e: Error) => e.message);
+      } finally {
+        await holder.end().catch(() => {});
+        await other.end().catch(() => {});
+        await weir.stop();
+      }
+    };
+    expect(await run({ reserve_pool_size: 1, reserve_pool_timeout: '500ms' })).toBe(2);
+    expect(await run({})).toMatch(/no connection available/);
+  });
+});

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { FakeClock, flushMicrotasks } from './clock.js';
 import { Hooks } from './hooks.js';
 import { Pool } from './pool.js';
-import type { Connector, DropReason, PoolOptions } from './types.js';
+import type { Connector, DropReason, Lease, PoolOptions } from './types.js';
 
 interface Conn {
   n: number;
@@ -450,5 +450,42 @@ describe('Pool', () => {
       }
       expect(pool.stats()).toMatchObject({ acquiredTotal: 1_001, idle: 1 });
     });
+  });
+});
+
+describe('Pool reserve', () => {
+  it('clients that waited reserveTimeoutMs get up to `reserve` connections past max; they close again once idle', async () => {
+    const { pool, clock } = setup({ max: 1, reserve: 1, reserveTimeoutMs: 1_000, acquireTimeoutMs: 10_000 });
+    const a = await pool.acquire();
+    let b: Lease<Conn> | null = null;
+    let c: Lease<Conn> | null = null;
+    void pool.acquire().then((l) => { b = l; });
+    void pool.acquire().then((l) => { c = l; });
+    await flushMicrotasks();
+    clock.advance(999);
+    await flushMicrotasks();
+    expect(b).toBeNull();
+    expect(pool.stats().size).toBe(1);
+    clock.advance(1);
+    await flushMicrotasks();
+    expect(b).not.toBeNull();
+    expect(c).toBeNull(); // the reserve is one connection
+    expect(pool.stats().size).toBe(2);
+    a.release();
+    await flushMicrotasks();
+    expect(c).not.toBeNull();
+    b!.release();
+    c!.release();
+    await flushMicrotasks();
+    expect(pool.stats().size).toBe(1);
+  });
+
+  it('without a reserve, max is the limit however long clients wait', async () => {
+    const { pool, clock } = setup({ max: 1, acquireTimeoutMs: 10_000 });
+    await pool.acquire();
+    void pool.acquire().catch(() => {});
+    clock.advance(5_000);
+    await flushMicrotasks();
+    expect(pool.stats().size).toBe(1);
   });
 });

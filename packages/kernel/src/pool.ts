@@ -98,6 +98,8 @@ export class Pool<C = unknown> implements LeaseOwner<C>, BudgetMember {
   private waitRetryAt = 0;
   private waitBackoff = 0;
   private waitRetryTimer: TimerHandle | null = null;
+  private reserveTimer: TimerHandle | null = null;
+  private reserveAt = Infinity;
   /** The last retryable connect error, named when a waiter times out; cleared by a success. */
   private lastConnectError: WeirError | null = null;
 
@@ -384,10 +386,15 @@ export class Pool<C = unknown> implements LeaseOwner<C>, BudgetMember {
     }
     // 2. create for waiters no connection in the making will serve (after a backoff once it failed)
     const max = this.options.max;
-    if (waiters.size > this.pending && this.size() < max) {
+    let cap = max;
+    if (waiters.size > this.pending && this.size() >= max && (this.options.reserve ?? 0) > 0) {
+      if (now < 0) now = this.clock.now();
+      cap = this.reserveCap(now);
+    }
+    if (waiters.size > this.pending && this.size() < cap) {
       if (this.waitBackoff !== 0 && now < 0) now = this.clock.now();
       if (this.waitBackoff !== 0 && now < this.waitRetryAt) this.armWaitRetry(now);
-      else while (waiters.size > this.pending && this.size() < max && this.roomInBudgets(true)) this.startConnect();
+      else while (waiters.size > this.pending && this.size() < cap && this.roomInBudgets(true)) this.startConnect();
     }
     // 3. keep min open
     const min = Math.min(this.options.min ?? 0, max);
@@ -399,12 +406,29 @@ export class Pool<C = unknown> implements LeaseOwner<C>, BudgetMember {
         this.armMinRetry(now);
       }
     }
-    // 4. shed idle connections above max (after a resize)
-    while (this.size() > max && this.idle.length !== 0) this.closeConn(this.idle.shift()!, 'resized');
+    // 4. shed idle connections above max (after a resize, or reserve ones nobody waits for)
+    while (this.size() > max && this.idle.length !== 0 && waiters.size === 0) this.closeConn(this.idle.shift()!, 'resized');
     // 5. a full budget that another pool's clients wait on gets this pool's idle connections back
     if (waiters.size === 0) {
       while (this.idle.length !== 0 && this.budgetWanted()) this.closeConn(this.idle.shift()!, 'idle');
     }
+  }
+
+  /** max, plus the reserve once the oldest waiter has waited reserveTimeoutMs (else a timer for then). */
+  private reserveCap(now: number): number {
+    const oldest = this.waiters.peek();
+    const due = oldest === undefined ? Infinity : oldest.enqueuedAt + (this.options.reserveTimeoutMs ?? 0);
+    if (now >= due) return this.options.max + this.options.reserve!;
+    if (due !== Infinity && due < this.reserveAt) {
+      if (this.reserveTimer !== null) this.clock.clearTimeout(this.reserveTimer);
+      this.reserveAt = due;
+      this.reserveTimer = this.clock.setTimeout(() => {
+        this.reserveTimer = null;
+        this.reserveAt = Infinity;
+        this.pulse();
+      }, due - now);
+    }
+    return this.options.max;
   }
 
   private budgetWanted(): boolean {
@@ -808,7 +832,9 @@ export class Pool<C = unknown> implements LeaseOwner<C>, BudgetMember {
       if (this.minTimer !== null) this.clock.clearTimeout(this.minTimer);
       if (this.waitTimer !== null) this.clock.clearTimeout(this.waitTimer);
       if (this.waitRetryTimer !== null) this.clock.clearTimeout(this.waitRetryTimer);
-      this.sweepTimer = this.minTimer = this.waitTimer = this.waitRetryTimer = null;
+      if (this.reserveTimer !== null) this.clock.clearTimeout(this.reserveTimer);
+      this.sweepTimer = this.minTimer = this.waitTimer = this.waitRetryTimer = this.reserveTimer = null;
+      this.reserveAt = Infinity;
       this.waitTimerAt = Infinity;
       this.sweepAt = Infinity;
       this.logger.info({ pool: this.info.name, reason }, `pool ${dropReason === 'shutdown' ? 'closing' : 'retiring'}`);
@@ -845,4 +871,6 @@ function checkOptions(info: PoolInfo, o: PoolOptions): void {
   if (o.idleTimeoutMs !== undefined && !(o.idleTimeoutMs >= 0)) bad('idleTimeoutMs');
   if (o.maxLifetimeMs !== undefined && !(o.maxLifetimeMs >= 0)) bad('maxLifetimeMs');
   if (o.connectTimeoutMs !== undefined && !(o.connectTimeoutMs >= 0)) bad('connectTimeoutMs');
+  if (o.reserve !== undefined && (!Number.isInteger(o.reserve) || o.reserve < 0)) bad('reserve');
+  if (o.reserveTimeoutMs !== undefined && !(o.reserveTimeoutMs >= 0)) bad('reserveTimeoutMs');
 }

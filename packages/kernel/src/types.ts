@@ -74,6 +74,10 @@ export interface PoolOptions {
   maxLifetimeMs?: number;
   /** connect() taking longer than this is aborted. 0 = no limit. */
   connectTimeoutMs?: number;
+  /** Extra connections past `max` for clients that waited `reserveTimeoutMs` or longer. Default 0. */
+  reserve?: number;
+  /** How long the oldest client waits before the reserve may be used. 0 = at once. */
+  reserveTimeoutMs?: number;
   /** Caps shared with other pools (per database, per user): a connection needs room in each. */
   budgets?: readonly ConnectionBudget[];
 }

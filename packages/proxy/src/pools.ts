@@ -4,11 +4,13 @@ import type { ServerTarget } from './server/connector.js';
 import type { ServerCredentials } from './server/credentials.js';
 import { secretFromPassword } from './client/auth.js';
 
-/** Pool options from `general` and a size. */
-export function poolOptions(general: GeneralConfig, max: number, min = 0): PoolOptions {
+/** Pool options from `general`, a size, and the pool section's overrides. */
+export function poolOptions(general: GeneralConfig, max: number, min = 0, pool?: Pick<PoolConfig, 'reserve_pool_size'>): PoolOptions {
   return {
     max,
     min: Math.min(min, max),
+    reserve: pool?.reserve_pool_size ?? general.reserve_pool_size,
+    reserveTimeoutMs: general.reserve_pool_timeout,
     acquireTimeoutMs: general.query_wait_timeout,
     idleTimeoutMs: general.idle_timeout,
     maxLifetimeMs: general.server_lifetime,
@@ -50,7 +52,7 @@ export function staticSpecs(config: ProxyConfig): PoolSpec[] {
       specs.push({
         key: { database, user: user.username },
         kind: 'static',
-        options: poolOptions(config.general, user.pool_size ?? pool.pool_size, pool.min_pool_size),
+        options: poolOptions(config.general, user.pool_size ?? pool.pool_size, pool.min_pool_size, pool),
         target: { server: staticTarget(database, pool, user), mode: pool.pool_mode },
       });
     }

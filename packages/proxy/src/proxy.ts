@@ -144,7 +144,7 @@ export class Proxy implements SessionHost, PoolFactory {
     const target = t.server ?? resolvedTarget(poolCfg, db, t.resolved!);
     const mode = t.mode ?? poolCfg.pool_mode;
     const options = {
-      ...poolOptions(this.general(), spec.options.max, poolCfg?.min_pool_size ?? 0), ...spec.options,
+      ...poolOptions(this.general(), spec.options.max, poolCfg?.min_pool_size ?? 0, poolCfg), ...spec.options,
       budgets: this.budgets.of(db, target.address.user, this.config),
     };
     const pool = new Pool<ServerConnection>({
@@ -345,7 +345,7 @@ export class Proxy implements SessionHost, PoolFactory {
           this.logger.info({ pool: entry.pool.info.name }, 'static user added with the name of a dynamic pool: dynamic pool retired');
           work.push(registry.retire(entry.key.database, entry.key.user, 'static user added'));
         } else {
-          entry.pool.resize({ ...poolOptions(next.general, entry.pool.options.max, entry.pool.options.min) });
+          entry.pool.resize({ ...poolOptions(next.general, entry.pool.options.max, entry.pool.options.min, next.pools[entry.key.database]) });
         }
         continue;
       }

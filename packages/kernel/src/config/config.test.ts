@@ -233,6 +233,8 @@ describe('parseConfig', () => {
       max_client_conn: 1000,
       max_db_connections: 0,
       max_user_connections: 0,
+      reserve_pool_size: 0,
+      reserve_pool_timeout: 5_000,
       query_timeout: 0,
       idle_transaction_timeout: 0,
       client_idle_timeout: 0,

@@ -28,6 +28,8 @@ export const generalSchema = z.preprocess((v) => {
   max_client_conn: z.number().int().min(1).default(1000),
   max_db_connections: z.number().int().min(0).default(0),
   max_user_connections: z.number().int().min(0).default(0),
+  reserve_pool_size: z.number().int().min(0).default(0),
+  reserve_pool_timeout: duration.default(5_000),
   query_timeout: duration.default(0),
   idle_transaction_timeout: duration.default(0),
   client_idle_timeout: duration.default(0),

@@ -19,6 +19,9 @@ export interface GeneralConfig {
   max_db_connections: number;
   /** Server connections logged in as one user, across all pools (0 = no cap). */
   max_user_connections: number;
+  /** Connections a pool may open past its size for clients that waited reserve_pool_timeout. */
+  reserve_pool_size: number;
+  reserve_pool_timeout: number;
   /** A query running longer is cancelled on its server (0 = off). */
   query_timeout: number;
   /** A client idle inside a transaction this long is disconnected (0 = off). */

@@ -22,6 +22,8 @@ export const poolSchema = z.object({
   min_pool_size: z.number().int().min(0).default(0),
   /** Overrides general.max_db_connections for this database. */
   max_db_connections: z.number().int().min(0).optional(),
+  /** Overrides general.reserve_pool_size for this database's pools. */
+  reserve_pool_size: z.number().int().min(0).optional(),
   auth_type: z.enum(['auto', 'trust']).default('auto'),
   users: z.array(userSchema).default([]),
 }).passthrough();
