@@ -37,6 +37,9 @@ export interface StackOptions {
   /** Keys under `general:` over the defaults, e.g. `{ query_wait_timeout: '30s' }`. */
   general?: Record<string, string | number>;
   clusterSettings?: Record<string, string>;
+  /** pg_hba.conf and TLS for the cluster (see @weir/testkit startCluster). */
+  clusterHba?: string;
+  clusterSsl?: { cert: string; key: string };
 }
 
 export interface Stack {
@@ -99,7 +102,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   let cluster: Cluster | undefined;
   let weir: WeirInstance | undefined;
   try {
-    cluster = await startCluster({ name: opts.name ?? 'e2e', settings: opts.clusterSettings });
+    cluster = await startCluster({ name: opts.name ?? 'e2e', settings: opts.clusterSettings, hba: opts.clusterHba, ssl: opts.clusterSsl });
     await cluster.createRole(USERS.md5.name, USERS.md5.password, { method: 'md5' });
     await cluster.createRole(USERS.plain.name, USERS.plain.password, { method: 'scram-sha-256' });
     await cluster.createRole(USERS.scram.name, USERS.scram.password, { method: 'scram-sha-256' });

@@ -3,6 +3,7 @@ import type { PoolConfig, UserConfig, ProxyConfig } from './config/schema.js';
 import type { ServerTarget } from './server/connector.js';
 import type { ServerCredentials } from './server/credentials.js';
 import { secretFromPassword } from './client/auth.js';
+import { serverTlsFor } from './server/tls.js';
 
 /** Pool options from `general`, a size, and the pool section's overrides. */
 export function poolOptions(general: GeneralConfig, max: number, min = 0, pool?: Pick<PoolConfig, 'reserve_pool_size'>): PoolOptions {
@@ -27,7 +28,7 @@ export function passthroughCredentials(secret: AuthSecret): ServerCredentials {
   }
 }
 
-function staticTarget(database: string, pool: PoolConfig, user: UserConfig): ServerTarget {
+function staticTarget(general: GeneralConfig, database: string, pool: PoolConfig, user: UserConfig): ServerTarget {
   const explicit = user.server_password !== undefined;
   return {
     address: {
@@ -41,6 +42,7 @@ function staticTarget(database: string, pool: PoolConfig, user: UserConfig): Ser
       : user.password ? passthroughCredentials(secretFromPassword(user.password)) : { kind: 'none' },
     passthrough: !explicit && user.server_username === undefined,
     welcome: null,
+    tls: serverTlsFor(general, pool, database),
   };
 }
 
@@ -53,7 +55,7 @@ export function staticSpecs(config: ProxyConfig): PoolSpec[] {
         key: { database, user: user.username },
         kind: 'static',
         options: poolOptions(config.general, user.pool_size ?? pool.pool_size, pool.min_pool_size, pool),
-        target: { server: staticTarget(database, pool, user), mode: pool.pool_mode },
+        target: { server: staticTarget(config.general, database, pool, user), mode: pool.pool_mode },
       });
     }
   }
@@ -61,8 +63,9 @@ export function staticSpecs(config: ProxyConfig): PoolSpec[] {
 }
 
 /** The target of a pool for a user resolved by a plugin (auth_query). */
-export function resolvedTarget(pool: PoolConfig, database: string, resolved: ResolvedUser): ServerTarget {
+export function resolvedTarget(general: GeneralConfig, pool: PoolConfig, database: string, resolved: ResolvedUser): ServerTarget {
   const auth = resolved.pool.serverAuth;
+  const tls = serverTlsFor(general, pool, database);
   const address = {
     host: pool.server_host,
     port: pool.server_port,
@@ -70,14 +73,14 @@ export function resolvedTarget(pool: PoolConfig, database: string, resolved: Res
     user: auth.mode === 'credentials' ? auth.user : resolved.user,
   };
   if (auth.mode === 'credentials') {
-    return { address, credentials: { kind: 'password', password: auth.password }, passthrough: false, welcome: null };
+    return { address, credentials: { kind: 'password', password: auth.password }, passthrough: false, welcome: null, tls };
   }
-  return { address, credentials: passthroughCredentials(resolved.secret), passthrough: true, welcome: null };
+  return { address, credentials: passthroughCredentials(resolved.secret), passthrough: true, welcome: null, tls };
 }
 
 /** A stable fingerprint of what a static pool connects to, to tell on reload whether it must be rebuilt. */
 export function targetFingerprint(spec: PoolSpec): string {
   const t = spec.target as { server: ServerTarget; mode: string };
   const c = t.server.credentials;
-  return JSON.stringify([t.server.address, c.kind, c.kind === 'password' ? c.password : c.kind === 'md5' ? c.hash : '', t.mode, spec.options.min]);
+  return JSON.stringify([t.server.address, t.server.tls?.describe ?? '', c.kind, c.kind === 'password' ? c.password : c.kind === 'md5' ? c.hash : '', t.mode, spec.options.min]);
 }

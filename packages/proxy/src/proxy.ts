@@ -141,7 +141,7 @@ export class Proxy implements SessionHost, PoolFactory {
     const db = spec.key.database;
     const poolCfg = this.config.pools[db];
     if (!poolCfg && !t.server) throw new WeirError('WEIR_E_POOL_UNKNOWN_DATABASE', `no pools.${db} section in the config for pool ${spec.key.user}@${db}`, { database: db });
-    const target = t.server ?? resolvedTarget(poolCfg, db, t.resolved!);
+    const target = t.server ?? resolvedTarget(this.general(), poolCfg, db, t.resolved!);
     const mode = t.mode ?? poolCfg.pool_mode;
     const options = {
       ...poolOptions(this.general(), spec.options.max, poolCfg?.min_pool_size ?? 0, poolCfg), ...spec.options,

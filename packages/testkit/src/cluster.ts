@@ -42,6 +42,10 @@ export interface StartClusterOptions {
   settings?: Record<string, string>;
   /** Appears in the temp dir's name, to tell clusters apart. */
   name?: string;
+  /** pg_hba.conf text instead of the default (local trust, md5 over TCP). */
+  hba?: string;
+  /** TLS: PEM certificate and key written into the data directory, and `ssl = on`. */
+  ssl?: { cert: string; key: string };
 }
 
 function pgBin(dir: string, name: string): string {
@@ -208,7 +212,13 @@ export async function startCluster(opts: StartClusterOptions = {}): Promise<Clus
       '--auth-local=trust', '--auth-host=scram-sha-256', '--no-sync',
     ]);
     rmSync(pwFile, { force: true });
-    writeOwned(join(dataDir, 'pg_hba.conf'), HBA_CONF);
+    writeOwned(join(dataDir, 'pg_hba.conf'), opts.hba ?? HBA_CONF);
+    const ssl: Record<string, string> = {};
+    if (opts.ssl) {
+      writeOwned(join(dataDir, 'server.crt'), opts.ssl.cert);
+      writeOwned(join(dataDir, 'server.key'), opts.ssl.key);
+      Object.assign(ssl, { ssl: 'on', ssl_cert_file: 'server.crt', ssl_key_file: 'server.key' });
+    }
     appendFileSync(join(dataDir, 'postgresql.conf'), "\ninclude 'weir-testkit.conf'\n");
     for (let attempt = 1; ; attempt++) {
       const port = await freePort();
@@ -216,6 +226,7 @@ export async function startCluster(opts: StartClusterOptions = {}): Promise<Clus
         join(dataDir, 'weir-testkit.conf'),
         settingsFile({
           ...DEFAULT_SETTINGS,
+          ...ssl,
           ...opts.settings,
           listen_addresses: '127.0.0.1',
           port: String(port),

@@ -231,6 +231,8 @@ describe('parseConfig', () => {
       client_login_timeout: 60_000,
       log_level: 'info',
       max_client_conn: 1000,
+      server_tls_sslmode: 'prefer',
+      server_tls_protocols: 'secure',
       max_db_connections: 0,
       max_user_connections: 0,
       reserve_pool_size: 0,

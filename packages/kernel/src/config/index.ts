@@ -6,4 +6,4 @@ export { parseConfig, loadConfigFile } from './parse.js';
 export { diffConfig, sameConfigValue } from './diff.js';
 export { formatZodIssues, configError, problemText, type ConfigProblem } from './issues.js';
 export { readYaml, lineOf, formatPath, type YamlSource, type KeyPath } from './source.js';
-export { generalSchema, pluginSectionSchema, configSchema, baseConfigSchema } from './schema.js';
+export { generalSchema, pluginSectionSchema, configSchema, baseConfigSchema, serverTlsMode, tlsProtocols } from './schema.js';

@@ -2,6 +2,12 @@ import { z, type ZodType } from 'zod';
 import { duration } from './duration.js';
 import type { Config, GeneralConfig } from './types.js';
 
+/** How weir's connections to PostgreSQL use TLS (libpq's sslmode values). */
+export const serverTlsMode = z.enum(['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full']);
+/** `secure` (TLS 1.2 and 1.3), `all`, `legacy`, or a comma list of tlsv1, tlsv1.1, tlsv1.2, tlsv1.3. */
+export const tlsProtocols = z.string().regex(/^(secure|all|legacy|(tlsv1(\.[123])?)(\s*,\s*tlsv1(\.[123])?)*)$/i,
+  'expected secure, all, legacy or a comma list of tlsv1, tlsv1.1, tlsv1.2, tlsv1.3');
+
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** The `general:` section. Unknown keys are errors (a typo is never silently ignored). */
@@ -24,6 +30,11 @@ export const generalSchema = z.preprocess((v) => {
   client_login_timeout: duration.default(60_000),
   tls_certificate: z.string().min(1).optional(),
   tls_private_key: z.string().min(1).optional(),
+  server_tls_sslmode: serverTlsMode.default('prefer'),
+  server_tls_ca_file: z.string().min(1).optional(),
+  server_tls_cert_file: z.string().min(1).optional(),
+  server_tls_key_file: z.string().min(1).optional(),
+  server_tls_protocols: tlsProtocols.default('secure'),
   log_level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   max_client_conn: z.number().int().min(1).default(1000),
   max_db_connections: z.number().int().min(0).default(0),

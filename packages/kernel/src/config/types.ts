@@ -13,6 +13,12 @@ export interface GeneralConfig {
   client_login_timeout: number;
   tls_certificate?: string;
   tls_private_key?: string;
+  /** TLS to PostgreSQL: disable, allow, prefer (default), require, verify-ca, verify-full. */
+  server_tls_sslmode: 'disable' | 'allow' | 'prefer' | 'require' | 'verify-ca' | 'verify-full';
+  server_tls_ca_file?: string;
+  server_tls_cert_file?: string;
+  server_tls_key_file?: string;
+  server_tls_protocols: string;
   log_level: string;
   max_client_conn: number;
   /** Server connections to one database, across all its pools (0 = no cap; a pool may override). */

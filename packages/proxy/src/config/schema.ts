@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { generalSchema, pluginSectionSchema } from '@weir/kernel';
+import { generalSchema, pluginSectionSchema, serverTlsMode, tlsProtocols } from '@weir/kernel';
 
 /** A user listed in the config: its password is an md5 hash, a SCRAM verifier or plaintext. */
 export const userSchema = z.object({
@@ -24,6 +24,12 @@ export const poolSchema = z.object({
   max_db_connections: z.number().int().min(0).optional(),
   /** Overrides general.reserve_pool_size for this database's pools. */
   reserve_pool_size: z.number().int().min(0).optional(),
+  /** Override general.server_tls_* for this database. */
+  server_tls_sslmode: serverTlsMode.optional(),
+  server_tls_ca_file: z.string().min(1).optional(),
+  server_tls_cert_file: z.string().min(1).optional(),
+  server_tls_key_file: z.string().min(1).optional(),
+  server_tls_protocols: tlsProtocols.optional(),
   auth_type: z.enum(['auto', 'trust']).default('auto'),
   users: z.array(userSchema).default([]),
 }).passthrough();

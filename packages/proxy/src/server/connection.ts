@@ -1,4 +1,5 @@
 import net from 'node:net';
+import tls from 'node:tls';
 import type { ConnectionId } from '@weir/kernel';
 import { WeirError } from '@weir/kernel';
 import {
@@ -7,6 +8,7 @@ import {
 } from '@weir/protocol';
 import { Scanner, interestTable, BODY, type ScanSink } from '../stream/scanner.js';
 import { describeCredentials, type ServerCredentials } from './credentials.js';
+import { negotiateServerTls, type ServerTls } from './tls.js';
 
 /** Whoever holds a server connection right now (a client session) gets its bytes. */
 export interface ServerOwner {
@@ -67,21 +69,41 @@ export class ServerConnection implements ScanSink {
 
   static async open(
     id: ConnectionId, address: ServerAddress, creds: ServerCredentials, signal: AbortSignal,
-    extraParams?: Record<string, string>,
+    extraParams?: Record<string, string>, tlsOpts?: ServerTls | null,
   ): Promise<ServerConnection> {
     // Reads land in the connection's own buffer (no allocation per read); see readBuffer().
+    // Over TLS the TLS socket reads instead, and its chunks come as 'data' events.
     let conn: ServerConnection | null = null;
+    let pre: ((chunk: Buffer) => void) | null = null;
     const first = Buffer.allocUnsafe(READ_BUFFER);
     const socket = net.connect({
       host: address.host,
       port: address.port,
-      onread: { buffer: () => (conn === null ? first : conn.readBuffer()), callback: (n: number, buf: Uint8Array) => conn!.onRead(n, buf as Buffer) },
+      onread: {
+        buffer: () => (conn === null ? first : conn.readBuffer()),
+        callback: (n: number, buf: Uint8Array) => {
+          if (conn !== null) return conn.onRead(n, buf as Buffer);
+          pre?.(Buffer.from(buf.subarray(0, n)));
+          return true;
+        },
+      },
     });
     socket.setNoDelay(true);
     socket.setKeepAlive(true, 30_000);
-    conn = new ServerConnection(id, socket, address);
-    await conn.login(creds, signal, extraParams);
-    return conn;
+    let wire: net.Socket = socket;
+    if (tlsOpts != null && tlsOpts.mode !== 'disable' && tlsOpts.mode !== 'allow') {
+      wire = (await negotiateServerTls(socket, tlsOpts, address, signal, (fn) => { pre = fn; })) ?? socket;
+    }
+    const c = new ServerConnection(id, wire, address);
+    conn = c;
+    if (wire !== socket) wire.on('data', (chunk: Buffer) => c.onChunk(chunk));
+    await c.login(creds, signal, extraParams);
+    return c;
+  }
+
+  /** Over TLS: is the connection encrypted (for SHOW SERVERS)? */
+  get encrypted(): boolean {
+    return this.socket instanceof tls.TLSSocket;
   }
 
   private login(creds: ServerCredentials, signal: AbortSignal, extraParams?: Record<string, string>): Promise<void> {
@@ -198,7 +220,11 @@ export class ServerConnection implements ScanSink {
   }
 
   private onRead(n: number, buf: Buffer): boolean {
-    const chunk = buf.subarray(0, n);
+    this.onChunk(buf.subarray(0, n));
+    return true;
+  }
+
+  private onChunk(chunk: Buffer): void {
     const login = this.loginSink;
     if (login !== null) {
       this.retained = true;
@@ -206,7 +232,6 @@ export class ServerConnection implements ScanSink {
     } else {
       this.onData(chunk);
     }
-    return true;
   }
 
   private onData(chunk: Buffer): void {

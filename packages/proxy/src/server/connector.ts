@@ -1,6 +1,7 @@
 import type { Connector, ConnectContext, DropReason } from '@weir/kernel';
 import { ServerConnection, type ServerAddress } from './connection.js';
 import type { ServerCredentials } from './credentials.js';
+import type { ServerTls } from './tls.js';
 
 /**
  * Where a pool's server connections go and how they log in. `credentials` is read at
@@ -13,16 +14,31 @@ export interface ServerTarget {
   readonly passthrough: boolean;
   /** ParameterStatus values of the first connection made, to greet clients with. */
   welcome: ReadonlyMap<string, string> | null;
+  /** TLS to the server (null: plaintext, as server_tls_sslmode disable). */
+  readonly tls?: ServerTls | null;
 }
 
 export class ServerConnector implements Connector<ServerConnection> {
   constructor(readonly target: ServerTarget) {}
 
   async connect(ctx: ConnectContext): Promise<ServerConnection> {
-    const conn = await ServerConnection.open(ctx.id, this.target.address, this.target.credentials, ctx.signal);
+    const conn = await this.open(ctx);
     conn.reportIdleBroken = ctx.reportError;
     if (this.target.welcome === null) this.target.welcome = new Map(conn.params);
     return conn;
+  }
+
+  /** server_tls_sslmode allow: plaintext first, TLS if the server refused plaintext (pg_hba hostssl). */
+  private async open(ctx: ConnectContext): Promise<ServerConnection> {
+    const { address, credentials, tls } = this.target;
+    if (tls?.mode !== 'allow') return ServerConnection.open(ctx.id, address, credentials, ctx.signal, undefined, tls);
+    try {
+      return await ServerConnection.open(ctx.id, address, credentials, ctx.signal, undefined, null);
+    } catch (e) {
+      const err = e as { code?: string; details?: { sqlstate?: unknown } };
+      if (err.code !== 'WEIR_E_SERVER_LOGIN' || err.details?.sqlstate !== '28000') throw e;
+      return ServerConnection.open(ctx.id, address, credentials, ctx.signal, undefined, { ...tls, mode: 'require' });
+    }
   }
 
   destroy(conn: ServerConnection, _reason: DropReason): void {
