@@ -1,17 +1,23 @@
 import net from 'node:net';
-import tls from 'node:tls';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { GeneralConfig } from '@weir/kernel';
 import { WeirError } from '@weir/kernel';
+import { ClientTls } from './client/client-tls.js';
 
-/** Build the TLS context for clients when a certificate and key are configured. */
-export function loadTls(general: GeneralConfig): tls.SecureContext | null {
-  if (!general.tls_certificate || !general.tls_private_key) return null;
+/** Build TLS for clients when a certificate and key are configured (and client_tls_sslmode offers it). */
+export function loadTls(general: GeneralConfig): ClientTls | null {
+  if (!general.tls_certificate || !general.tls_private_key || general.client_tls_sslmode === 'disable') return null;
+  const mode = general.client_tls_sslmode;
   try {
-    return tls.createSecureContext({ cert: fs.readFileSync(general.tls_certificate), key: fs.readFileSync(general.tls_private_key) });
+    return new ClientTls({
+      cert: fs.readFileSync(general.tls_certificate),
+      key: fs.readFileSync(general.tls_private_key),
+      ca: general.client_tls_ca_file ? fs.readFileSync(general.client_tls_ca_file) : undefined,
+      requestCert: mode === 'verify-ca' || mode === 'verify-full',
+    });
   } catch (e) {
-    throw new WeirError('WEIR_E_TLS', `cannot load TLS certificate/key (general.tls_certificate, general.tls_private_key): ${(e as Error).message}`);
+    throw new WeirError('WEIR_E_TLS', `cannot load TLS certificate/key/CA (general.tls_certificate, general.tls_private_key, general.client_tls_ca_file): ${(e as Error).message}`);
   }
 }
 

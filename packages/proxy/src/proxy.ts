@@ -7,6 +7,7 @@ import {
 import { ClientSession } from './client/session.js';
 import type { LoginTarget, SessionHost } from './client/host.js';
 import { Janitor } from './client/janitor.js';
+import type { ClientTls } from './client/client-tls.js';
 import { Budgets } from './budgets.js';
 import { mockMethodFor, secretFromPassword, type AuthOutcome, type MockMethod } from './client/auth.js';
 import { fatal, SqlState } from './client/errors.js';
@@ -71,7 +72,7 @@ export class Proxy implements SessionHost, PoolFactory {
   private readonly admin: AdminConsole;
   private readonly server = net.createServer({ noDelay: true, pauseOnConnect: false }, (s) => this.accept(s));
   private unixServer: net.Server | null = null;
-  private tls: tls.SecureContext | null;
+  private tls: ClientTls | null;
   private paused: { promise: Promise<void>; resolve: () => void } | null = null;
   private stopping: Promise<void> | null = null;
   shuttingDown = false;
@@ -109,7 +110,7 @@ export class Proxy implements SessionHost, PoolFactory {
     return this.hooks;
   }
 
-  tlsContext(): tls.SecureContext | null {
+  clientTls(): ClientTls | null {
     return this.tls;
   }
 

@@ -231,6 +231,7 @@ describe('parseConfig', () => {
       client_login_timeout: 60_000,
       log_level: 'info',
       max_client_conn: 1000,
+      client_tls_sslmode: 'disable',
       server_tls_sslmode: 'prefer',
       server_tls_protocols: 'secure',
       max_db_connections: 0,

@@ -30,6 +30,8 @@ export const generalSchema = z.preprocess((v) => {
   client_login_timeout: duration.default(60_000),
   tls_certificate: z.string().min(1).optional(),
   tls_private_key: z.string().min(1).optional(),
+  client_tls_sslmode: serverTlsMode.optional(),
+  client_tls_ca_file: z.string().min(1).optional(),
   server_tls_sslmode: serverTlsMode.default('prefer'),
   server_tls_ca_file: z.string().min(1).optional(),
   server_tls_cert_file: z.string().min(1).optional(),
@@ -50,7 +52,18 @@ export const generalSchema = z.preprocess((v) => {
   if (g.server_connect_timeout !== undefined) {
     ctx.addIssue({ code: 'custom', path: ['server_connect_timeout'], message: 'set server_connect_timeout or its alias connect_timeout, not both' });
   }
-}).transform(({ server_connect_timeout: _alias, ...g }) => g));
+  const mode = g.client_tls_sslmode;
+  if ((mode === 'require' || mode === 'verify-ca' || mode === 'verify-full') && !(g.tls_certificate && g.tls_private_key)) {
+    ctx.addIssue({ code: 'custom', path: ['client_tls_sslmode'], message: `client_tls_sslmode ${mode} needs tls_certificate and tls_private_key` });
+  }
+  if ((mode === 'verify-ca' || mode === 'verify-full') && !g.client_tls_ca_file) {
+    ctx.addIssue({ code: 'custom', path: ['client_tls_ca_file'], message: `client_tls_sslmode ${mode} checks client certificates against client_tls_ca_file: set it` });
+  }
+}).transform(({ server_connect_timeout: _alias, ...g }) => ({
+  ...g,
+  // Default: TLS offered where a certificate is configured, as before this key existed.
+  client_tls_sslmode: g.client_tls_sslmode ?? (g.tls_certificate && g.tls_private_key ? 'prefer' as const : 'disable' as const),
+})));
 
 const _general: ZodType<GeneralConfig> = generalSchema;
 void _general;

@@ -13,6 +13,9 @@ export interface GeneralConfig {
   client_login_timeout: number;
   tls_certificate?: string;
   tls_private_key?: string;
+  /** TLS from clients: prefer where tls_certificate is set, else disable; require refuses plaintext; verify-* check client certificates. */
+  client_tls_sslmode: 'disable' | 'allow' | 'prefer' | 'require' | 'verify-ca' | 'verify-full';
+  client_tls_ca_file?: string;
   /** TLS to PostgreSQL: disable, allow, prefer (default), require, verify-ca, verify-full. */
   server_tls_sslmode: 'disable' | 'allow' | 'prefer' | 'require' | 'verify-ca' | 'verify-full';
   server_tls_ca_file?: string;

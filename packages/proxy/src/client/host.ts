@@ -1,4 +1,4 @@
-import type tls from 'node:tls';
+import type { ClientTls } from './client-tls.js';
 import type { AuthSecret, GeneralConfig, Logger, Pool } from '@weir/kernel';
 import type { ServerConnection } from '../server/connection.js';
 import type { PoolMode } from '../config/schema.js';
@@ -29,7 +29,8 @@ export interface SessionHost {
   /** Milliseconds since the epoch, updated about once a second: for timeouts, read on the data path. */
   readonly coarseNow: number;
   general(): GeneralConfig;
-  tlsContext(): tls.SecureContext | null;
+  /** TLS for clients that ask for it; null: answer SSLRequest with 'N'. */
+  clientTls(): ClientTls | null;
   findLogin(database: string, user: string): Promise<LoginTarget | { sqlstate: string; message: string }>;
   adminSecret(user: string): AuthSecret | null;
   /** The exchange an unknown admin console user is taken through (the admin's own). */

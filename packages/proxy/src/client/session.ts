@@ -199,6 +199,28 @@ export class ClientSession implements ScanSink, ServerOwner, InterceptIO {
       }
       const packet = decodeStartup(m.buffer, m.start, m.end);
       if (packet.kind === 'startup') {
+        const mode = this.host.general().client_tls_sslmode;
+        if ((mode === 'require' || mode === 'verify-ca' || mode === 'verify-full') && !(this.socket instanceof tls.TLSSocket) &&
+            this.socket.remoteAddress !== undefined) {
+          this.host.logger.info({ client: this.remote, user: packet.params.user }, `plaintext login refused (client_tls_sslmode ${mode})`);
+          this.reject(SqlState.InvalidAuthorization, `weir accepts only TLS connections (client_tls_sslmode ${mode}): connect with sslmode=require`);
+          return null;
+        }
+        if ((mode === 'verify-ca' || mode === 'verify-full') && this.socket instanceof tls.TLSSocket && !this.socket.authorized) {
+          // A TLSSocket made by hand does not refuse an unverified peer itself.
+          this.host.logger.info({ client: this.remote, user: packet.params.user, why: String(this.socket.authorizationError ?? 'no certificate') },
+            `client certificate refused (client_tls_sslmode ${mode})`);
+          this.reject(SqlState.InvalidAuthorization, 'connection requires a valid client certificate');
+          return null;
+        }
+        if (mode === 'verify-full' && this.socket instanceof tls.TLSSocket) {
+          const cn = this.socket.getPeerCertificate()?.subject?.CN;
+          if (cn !== packet.params.user) {
+            this.host.logger.info({ client: this.remote, user: packet.params.user, certificate_cn: cn }, 'client certificate names another user (client_tls_sslmode verify-full)');
+            this.reject(SqlState.InvalidAuthorization, `certificate authentication failed for user "${packet.params.user ?? ''}"`);
+            return null;
+          }
+        }
         const options = Object.keys(packet.params).filter((k) => k.startsWith('_pq_.'));
         if (packet.minor > 0 || options.length > 0) {
           // We speak 3.0: tell a newer client so, and which protocol options we ignore.
@@ -224,13 +246,23 @@ export class ClientSession implements ScanSink, ServerOwner, InterceptIO {
         }
       }
       if (packet.kind === 'ssl') {
-        const ctx = this.host.tlsContext();
-        if (ctx === null) {
+        const clientTls = this.host.clientTls();
+        // As PostgreSQL: no TLS over a unix socket.
+        if (clientTls === null || this.socket.remoteAddress === undefined) {
           this.socket.write(SSL_NO);
           continue;
         }
         this.socket.write(SSL_YES);
-        const secure = new tls.TLSSocket(this.socket, { isServer: true, secureContext: ctx });
+        let secure: tls.TLSSocket;
+        try {
+          secure = await clientTls.upgrade(this.socket);
+        } catch (e) {
+          this.host.noteRepeated('client TLS handshake failed', { client: this.remote, error: (e as Error).message });
+          this.socket.destroy();
+          this.close(`TLS handshake failed: ${(e as Error).message}`);
+          return null;
+        }
+        if (this.closed) return null;
         secure.on('error', (e) => this.close(`TLS error: ${e.message}`));
         secure.on('close', () => this.close('client closed the connection'));
         reader.rebind(secure);
