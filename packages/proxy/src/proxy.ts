@@ -1,3 +1,4 @@
+import http from 'node:http';
 import net from 'node:net';
 import type tls from 'node:tls';
 import {
@@ -9,6 +10,8 @@ import type { LoginTarget, SessionHost } from './client/host.js';
 import { Janitor } from './client/janitor.js';
 import type { ClientTls } from './client/client-tls.js';
 import { Budgets } from './budgets.js';
+import { registerProxyMetrics } from './metrics.js';
+import { startMetricsServer } from './metrics-server.js';
 import { mockMethodFor, secretFromPassword, type AuthOutcome, type MockMethod } from './client/auth.js';
 import { fatal, SqlState } from './client/errors.js';
 import { ServerConnector, type ServerTarget } from './server/connector.js';
@@ -78,6 +81,7 @@ export class Proxy implements SessionHost, PoolFactory {
   shuttingDown = false;
   address: net.AddressInfo | null = null;
   readonly budgets = new Budgets();
+  private metricsServer: http.Server | null = null;
   private readonly janitor = new Janitor(this.sessions, () => this.general());
 
   constructor(private readonly options: ProxyOptions) {
@@ -90,6 +94,11 @@ export class Proxy implements SessionHost, PoolFactory {
     this.kernel.container.register(REPORTS, { useValue: this.reports });
     this.kernel.container.register(MESSAGE_HOOKS, { useValue: this.hooks });
     this.admin = new AdminConsole(this, this.reports);
+    registerProxyMetrics(this.kernel.metrics, {
+      pools: () => this.kernel.registry.entries().map((e) => ({ pool: e.pool, database: e.key.database, user: e.key.user })),
+      counters: (pool) => this.counters(pool),
+      clientCounts: (pool) => this.clientCounts(pool),
+    });
     this.tls = loadTls(options.config.general);
     this.server.on('error', (e) => this.logger.error({ err: e }, 'listener error'));
   }
@@ -119,6 +128,10 @@ export class Proxy implements SessionHost, PoolFactory {
     await this.kernel.start();
     for (const spec of staticSpecs(this.config)) this.kernel.registry.add({ key: spec.key, kind: 'static', pool: this.create(spec), spec });
     const g = this.general();
+    if (g.metrics_port > 0) {
+      this.metricsServer = await startMetricsServer({ host: g.metrics_host, port: g.metrics_port, registry: this.kernel.metrics,
+        healthy: () => !this.shuttingDown && this.address !== null, logger: this.logger });
+    }
     this.address = await listen(this.server, g.host, g.port);
     this.janitor.start();
     if (g.unix_socket_dir) {
@@ -409,6 +422,7 @@ export class Proxy implements SessionHost, PoolFactory {
       for (const s of this.sessions) s.reject(SqlState.AdminShutdown, 'weir is shutting down');
       this.janitor.stop();
       await this.kernel.stop();
+      await new Promise<void>((r) => (this.metricsServer ? this.metricsServer.close(() => r()) : r()));
       this.logger.info('weir stopped');
     })();
     return this.stopping;

@@ -1,4 +1,7 @@
-/** Per-pool traffic counters kept by the proxy (SHOW STATS). Plain fields: bumped on the hot path. */
+/** Upper bounds (seconds) of the wait-time histogram buckets; the last bucket is +Inf. */
+export const WAIT_BUCKETS = [0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30] as const;
+
+/** Per-pool traffic counters kept by the proxy (SHOW STATS, /metrics). Plain fields: bumped on the hot path. */
 export class PoolCounters {
   xacts = 0;
   queries = 0;
@@ -6,4 +9,16 @@ export class PoolCounters {
   bytesOut = 0;
   waitMicros = 0;
   waits = 0;
+  /** Waits per bucket of WAIT_BUCKETS (non-cumulative), the last slot for longer ones. */
+  readonly waitHist = new Float64Array(WAIT_BUCKETS.length + 1);
+
+  /** A client waited this long for a server connection. */
+  noteWait(micros: number): void {
+    this.waits++;
+    this.waitMicros += micros;
+    const s = micros / 1e6;
+    let i = 0;
+    while (i < WAIT_BUCKETS.length && s > WAIT_BUCKETS[i]!) i++;
+    this.waitHist[i]!++;
+  }
 }

@@ -234,6 +234,8 @@ describe('parseConfig', () => {
       client_tls_sslmode: 'disable',
       server_tls_sslmode: 'prefer',
       server_tls_protocols: 'secure',
+      metrics_port: 0,
+      metrics_host: '127.0.0.1',
       max_db_connections: 0,
       max_user_connections: 0,
       reserve_pool_size: 0,

@@ -24,6 +24,9 @@ export interface GeneralConfig {
   server_tls_protocols: string;
   log_level: string;
   max_client_conn: number;
+  /** Prometheus /metrics and /healthz over HTTP on metrics_host (0 = off). */
+  metrics_port: number;
+  metrics_host: string;
   /** Server connections to one database, across all its pools (0 = no cap; a pool may override). */
   max_db_connections: number;
   /** Server connections logged in as one user, across all pools (0 = no cap). */

@@ -524,8 +524,7 @@ export class ClientSession implements ScanSink, ServerOwner, InterceptIO {
 
   // Bound once per session: waiting for a server allocates no closures.
   private readonly onLease = (lease: Lease<ServerConnection>): void => {
-    this.counters.waits++;
-    this.counters.waitMicros += Math.round((performance.now() - this.waitStart) * 1000);
+    this.counters.noteWait(Math.round((performance.now() - this.waitStart) * 1000));
     if (this.queuePaused && !this.closed) {
       this.queuePaused = false;
       this.socket.resume();
