@@ -489,3 +489,20 @@ describe('Pool reserve', () => {
     expect(pool.stats().size).toBe(1);
   });
 });
+
+describe('Pool.recycle', () => {
+  it('closes idle connections now and leased ones when released; new ones are made on demand', async () => {
+    const { pool, dropped } = setup({ max: 2 });
+    const a = await pool.acquire();
+    const b = await pool.acquire();
+    b.release();
+    expect(pool.recycle()).toBe(2);
+    expect(pool.stats().idle).toBe(0);
+    a.release();
+    await flushMicrotasks();
+    expect(pool.stats().size).toBe(0);
+    expect(dropped.length).toBe(2);
+    const c = await pool.acquire();
+    expect(c.id).toBeGreaterThan(b.id);
+  });
+});

@@ -228,6 +228,25 @@ export class Pool<C = unknown> implements LeaseOwner<C>, BudgetMember {
     return done;
   }
 
+  /**
+   * RECONNECT: every connection made so far is replaced — idle ones close now, leased ones when
+   * released. Returns how many were marked. New connections are made as clients need them.
+   */
+  recycle(): number {
+    let n = 0;
+    for (const conn of this.all.values()) {
+      if (conn.phase === Phase.Active) {
+        conn.destroyOnRelease = true;
+        n++;
+      }
+    }
+    while (this.idle.length !== 0) {
+      this.closeConn(this.idle.pop()!, 'lifetime');
+      n++;
+    }
+    return n;
+  }
+
   *connections(): Iterable<ConnectionView<C>> {
     for (const conn of this.all.values()) {
       if (conn.phase === Phase.Idle) yield { pooled: conn, state: 'idle', lastUsedAt: conn.lastUsedAt };

@@ -10,6 +10,9 @@ import type { LoginTarget, SessionHost } from './client/host.js';
 import { Janitor } from './client/janitor.js';
 import type { ClientTls } from './client/client-tls.js';
 import { Budgets } from './budgets.js';
+import { DatabaseControl } from './admin/control.js';
+import { Averages } from './admin/averages.js';
+import { totalsByDatabase } from './admin/totals.js';
 import { registerProxyMetrics } from './metrics.js';
 import { startMetricsServer } from './metrics-server.js';
 import { mockMethodFor, secretFromPassword, type AuthOutcome, type MockMethod } from './client/auth.js';
@@ -56,6 +59,9 @@ function rethrowHandlerError(e: unknown): never {
   throw e;
 }
 
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const VERSION: string = require('../package.json').version;
+
 /** The weir wire proxy: listener, client sessions, server pools on the kernel, admin console. */
 export class Proxy implements SessionHost, PoolFactory {
   readonly kernel: Kernel;
@@ -76,7 +82,9 @@ export class Proxy implements SessionHost, PoolFactory {
   private readonly server = net.createServer({ noDelay: true, pauseOnConnect: false }, (s) => this.accept(s));
   private unixServer: net.Server | null = null;
   private tls: ClientTls | null;
-  private paused: { promise: Promise<void>; resolve: () => void } | null = null;
+  readonly control = new DatabaseControl();
+  private readonly averages = new Averages();
+  private statsTimer: NodeJS.Timeout | null = null;
   private stopping: Promise<void> | null = null;
   shuttingDown = false;
   address: net.AddressInfo | null = null;
@@ -93,7 +101,7 @@ export class Proxy implements SessionHost, PoolFactory {
     this.kernel = new Kernel({ config: options.config as unknown as Config, logger: this.logger, clock: options.clock, plugins: this.plugins, poolFactory: this });
     this.kernel.container.register(REPORTS, { useValue: this.reports });
     this.kernel.container.register(MESSAGE_HOOKS, { useValue: this.hooks });
-    this.admin = new AdminConsole(this, this.reports);
+    this.admin = new AdminConsole(this, this.reports, this.averages, VERSION);
     registerProxyMetrics(this.kernel.metrics, {
       pools: () => this.kernel.registry.entries().map((e) => ({ pool: e.pool, database: e.key.database, user: e.key.user })),
       counters: (pool) => this.counters(pool),
@@ -134,6 +142,7 @@ export class Proxy implements SessionHost, PoolFactory {
     }
     this.address = await listen(this.server, g.host, g.port);
     this.janitor.start();
+    this.sampleStats();
     if (g.unix_socket_dir) {
       this.unixServer = net.createServer((s) => this.accept(s));
       this.unixServer.on('error', (e) => this.logger.error({ err: e }, 'unix socket listener error'));
@@ -206,6 +215,7 @@ export class Proxy implements SessionHost, PoolFactory {
   async findLogin(database: string, user: string): Promise<LoginTarget | { sqlstate: string; message: string }> {
     const poolCfg = this.config.pools[database];
     if (!poolCfg) return { sqlstate: SqlState.UnknownDatabase, message: `database "${database}" does not exist` };
+    if (this.control.isDisabled(database)) return { sqlstate: SqlState.CannotConnectNow, message: `database "${database}" does not allow connections (DISABLE)` };
     const listed = poolCfg.users.find((u) => u.username === user);
     if (listed) {
       let secret: AuthSecret | null;
@@ -382,30 +392,45 @@ export class Proxy implements SessionHost, PoolFactory {
     void Promise.allSettled(work);
   }
 
-  whenRunning(): Promise<void> | null {
-    return this.paused?.promise ?? null;
+  /** SHOW STATS averages: a snapshot every stats_period (read again each time: RELOAD may change it). */
+  private sampleStats(): void {
+    this.averages.sample(Date.now(), totalsByDatabase(this.kernel.registry.entries().map((e) =>
+      ({ database: e.key.database, counters: this.counters(e.pool), stats: e.pool.stats() }))));
+    this.statsTimer = setTimeout(() => this.sampleStats(), this.general().stats_period);
+    this.statsTimer.unref();
   }
 
-  async pause(): Promise<void> {
-    if (!this.paused) {
-      let resolve!: () => void;
-      const promise = new Promise<void>((r) => { resolve = r; });
-      this.paused = { promise, resolve };
-    }
-    // PAUSE returns once every server connection is back in its pool.
-    while (this.paused && this.kernel.registry.entries().some((e) => e.pool.stats().active > 0)) {
+  /** WAIT_CLOSE [db]: resolves once the connections RECONNECT (or a RELOAD) marked are closed. */
+  async waitClose(database?: string): Promise<void> {
+    const marked = () => this.kernel.registry.entries().some((e) => (database === undefined || e.key.database === database) &&
+      [...e.pool.connections()].some((c) => c.pooled.destroyOnRelease || c.state === 'closing'));
+    while (marked()) await new Promise((r) => setTimeout(r, 50));
+  }
+
+  whenRunning(database: string): Promise<void> | null {
+    return this.control.whenRunning(database);
+  }
+
+  /** PAUSE [db]: new transactions wait; returns once every server connection (of db) is back in its pool. */
+  async pause(database?: string): Promise<void> {
+    this.control.pause(database);
+    const busy = () => this.kernel.registry.entries().some((e) => (database === undefined || e.key.database === database) && e.pool.stats().active > 0);
+    while (this.control.isPaused(database ?? '') && busy()) {
       await new Promise((r) => setTimeout(r, 50));
     }
   }
 
-  resume(): void {
-    const p = this.paused;
-    this.paused = null;
-    p?.resolve();
+  /** RESUME [db]; false when that database was not paused. */
+  resume(database?: string): boolean {
+    return this.control.resume(database);
   }
 
-  /** graceful: stop accepting, let transactions in flight finish within shutdown_timeout; fast: close everything now. */
-  shutdown(kind: 'graceful' | 'fast'): Promise<void> {
+  /**
+   * graceful: stop accepting, let transactions in flight finish within shutdown_timeout; fast:
+   * close everything now; wait-clients (SHUTDOWN WAIT_FOR_CLIENTS): stop accepting and exit
+   * once every client has left by itself.
+   */
+  shutdown(kind: 'graceful' | 'fast' | 'wait-clients'): Promise<void> {
     if (this.stopping) return this.stopping;
     this.shuttingDown = true;
     this.stopping = (async () => {
@@ -413,14 +438,19 @@ export class Proxy implements SessionHost, PoolFactory {
       this.server.close();
       this.unixServer?.close();
       this.resume();
-      const deadline = Date.now() + (kind === 'graceful' ? this.general().shutdown_timeout : 0);
+      const deadline = kind === 'wait-clients' ? Infinity : Date.now() + (kind === 'graceful' ? this.general().shutdown_timeout : 0);
       for (;;) {
-        for (const s of this.sessions) if (s.server === null && s.state !== 'waiting') s.reject(SqlState.AdminShutdown, 'weir is shutting down');
-        if (this.sessions.size === 0 || Date.now() >= deadline) break;
+        let left = 0;
+        for (const s of this.sessions) {
+          if (kind !== 'wait-clients' && s.server === null && s.state !== 'waiting') s.reject(SqlState.AdminShutdown, 'weir is shutting down');
+          else if (!s.isAdmin) left++;
+        }
+        if (left === 0 || Date.now() >= deadline) break;
         await new Promise((r) => setTimeout(r, 20));
       }
       for (const s of this.sessions) s.reject(SqlState.AdminShutdown, 'weir is shutting down');
       this.janitor.stop();
+      if (this.statsTimer !== null) clearTimeout(this.statsTimer);
       await this.kernel.stop();
       await new Promise<void>((r) => (this.metricsServer ? this.metricsServer.close(() => r()) : r()));
       this.logger.info('weir stopped');

@@ -9,6 +9,12 @@ export class PoolCounters {
   bytesOut = 0;
   waitMicros = 0;
   waits = 0;
+  /** Time servers spent leased to clients (transaction mode: one lease per transaction) and answering queries. */
+  xactMicros = 0;
+  queryMicros = 0;
+  /** Parse and Bind messages from clients. */
+  parses = 0;
+  binds = 0;
   /** Waits per bucket of WAIT_BUCKETS (non-cumulative), the last slot for longer ones. */
   readonly waitHist = new Float64Array(WAIT_BUCKETS.length + 1);
 

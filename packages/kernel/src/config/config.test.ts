@@ -234,6 +234,7 @@ describe('parseConfig', () => {
       client_tls_sslmode: 'disable',
       server_tls_sslmode: 'prefer',
       server_tls_protocols: 'secure',
+      stats_period: 60_000,
       metrics_port: 0,
       metrics_host: '127.0.0.1',
       max_db_connections: 0,

@@ -39,6 +39,7 @@ export const generalSchema = z.preprocess((v) => {
   server_tls_protocols: tlsProtocols.default('secure'),
   log_level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   max_client_conn: z.number().int().min(1).default(1000),
+  stats_period: duration.refine((ms) => ms >= 1_000, 'stats_period must be at least 1s').default(60_000),
   metrics_port: z.number().int().min(0).max(65535).default(0),
   metrics_host: z.string().min(1).default('127.0.0.1'),
   max_db_connections: z.number().int().min(0).default(0),

@@ -24,6 +24,8 @@ export interface GeneralConfig {
   server_tls_protocols: string;
   log_level: string;
   max_client_conn: number;
+  /** How often SHOW STATS averages are computed (over the period before). */
+  stats_period: number;
   /** Prometheus /metrics and /healthz over HTTP on metrics_host (0 = off). */
   metrics_port: number;
   metrics_host: string;

@@ -2,97 +2,150 @@ import type { Reports } from '@weir/kernel';
 import { readyForQuery } from '@weir/protocol';
 import { error, SqlState } from '../client/errors.js';
 import { table, reportTable, done } from './table.js';
+import { ShowTables, type Table } from './show.js';
+import type { Averages } from './averages.js';
 import type { Proxy } from '../proxy.js';
 
-const VERSION = '0.1.0';
-
-function ms(v: number): string {
-  return String(Math.round(v));
+/** A command's failure: ErrorResponse, and the rest of a multi-command query is not run. */
+class AdminError extends Error {
+  constructor(readonly sqlstate: string, message: string) {
+    super(message);
+  }
 }
 
-/** The admin console: database `weir`. SHOW …, RELOAD, PAUSE, RESUME, SHUTDOWN; plugins add SHOW reports. */
+const COMMANDS = [
+  'SHOW HELP|POOLS|STATS|STATS_TOTALS|STATS_AVERAGES|DATABASES|USERS|LISTS|CLIENTS|SERVERS|CONFIG|MEM|VERSION',
+  'PAUSE [db]', 'RESUME [db]', 'SUSPEND', 'DISABLE db', 'ENABLE db', 'KILL db', 'KILL_CLIENT id', 'RECONNECT [db]',
+  'WAIT_CLOSE [db]', 'RELOAD', 'SHUTDOWN [WAIT_FOR_SERVERS|WAIT_FOR_CLIENTS]',
+];
+
+/**
+ * The admin console: database `weir` or `pgbouncer`, PgBouncer's commands with its scoping.
+ * Several commands may be sent in one query, separated by `;`; the first that fails ends it.
+ */
 export class AdminConsole {
-  constructor(private readonly proxy: Proxy, private readonly reports: Reports) {}
+  private readonly show: ShowTables;
+
+  constructor(private readonly proxy: Proxy, private readonly reports: Reports, averages: Averages, version: string) {
+    this.show = new ShowTables(proxy, averages, version);
+  }
 
   async run(sql: string): Promise<Buffer> {
-    const text = sql.trim().replace(/;\s*$/, '').trim();
-    const words = text.split(/\s+/);
-    const verb = (words[0] ?? '').toUpperCase();
-    try {
-      switch (verb) {
-        case '': return done('EMPTY');
-        case 'SHOW': return this.show((words[1] ?? '').toUpperCase());
-        case 'RELOAD': {
-          const result = await this.proxy.reload();
-          if (!result.ok) return this.fail(SqlState.InternalError, `RELOAD failed, running config kept: ${result.error}`);
-          return done('RELOAD');
-        }
-        case 'PAUSE': await this.proxy.pause(); return done('PAUSE');
-        case 'RESUME': this.proxy.resume(); return done('RESUME');
-        case 'SHUTDOWN': setImmediate(() => void this.proxy.shutdown('fast')); return done('SHUTDOWN');
-        default: return this.fail(SqlState.SyntaxError, `unknown admin command "${words[0]}"; try SHOW HELP`);
+    const out: Buffer[] = [];
+    const commands = sql.split(';').map((c) => c.trim()).filter((c) => c !== '');
+    if (commands.length === 0) out.push(done('EMPTY'));
+    for (const c of commands) {
+      try {
+        out.push(await this.one(c));
+      } catch (e) {
+        const err = e instanceof AdminError ? e : new AdminError(SqlState.InternalError, (e as Error).message);
+        out.push(error(err.sqlstate, err.message));
+        break;
       }
-    } catch (e) {
-      return this.fail(SqlState.InternalError, (e as Error).message);
+    }
+    out.push(readyForQuery('I'));
+    return Buffer.concat(out);
+  }
+
+  private async one(text: string): Promise<Buffer> {
+    const words = text.split(/\s+/);
+    const verb = words[0]!.toUpperCase();
+    const arg = words[1];
+    if (words.length > 2) throw new AdminError(SqlState.SyntaxError, `too many arguments to ${verb}: "${text}"`);
+    const p = this.proxy;
+    switch (verb) {
+      case 'SHOW': return this.showOne((arg ?? '').toUpperCase());
+      case 'RELOAD': {
+        const result = await p.reload();
+        if (!result.ok) throw new AdminError(SqlState.InternalError, `RELOAD failed, running config kept: ${result.error}`);
+        return done('RELOAD');
+      }
+      case 'PAUSE':
+        await p.pause(arg === undefined ? undefined : this.database(arg));
+        return done('PAUSE');
+      case 'SUSPEND':
+        // weir has no socket handover to suspend for: SUSPEND holds every database as PAUSE does.
+        await p.pause();
+        return done('SUSPEND');
+      case 'RESUME': {
+        const db = arg === undefined ? undefined : this.database(arg);
+        if (!p.resume(db) && db !== undefined) throw new AdminError(SqlState.ObjectNotInPrerequisiteState, `database ${db} is not paused`);
+        return done('RESUME');
+      }
+      case 'DISABLE':
+        p.control.disable(this.database(this.required(verb, arg)));
+        return done('DISABLE');
+      case 'ENABLE':
+        p.control.enable(this.database(this.required(verb, arg)));
+        return done('ENABLE');
+      case 'KILL': {
+        const db = this.database(this.required(verb, arg));
+        p.control.pause(db);
+        for (const s of [...p.sessions]) if (!s.isAdmin && s.database === db) s.kill();
+        for (const e of p.kernel.registry.entries()) if (e.key.database === db) e.pool.recycle();
+        return done('KILL');
+      }
+      case 'KILL_CLIENT': {
+        const id = Number(this.required(verb, arg));
+        const target = [...p.sessions].find((s) => s.pid === id);
+        if (target === undefined || !Number.isInteger(id)) throw new AdminError(SqlState.UndefinedObject, `no client with id ${arg} (see SHOW CLIENTS)`);
+        target.kill();
+        return done('KILL_CLIENT');
+      }
+      case 'RECONNECT': {
+        const db = arg === undefined ? undefined : this.database(arg);
+        for (const e of p.kernel.registry.entries()) if (db === undefined || e.key.database === db) e.pool.recycle();
+        return done('RECONNECT');
+      }
+      case 'WAIT_CLOSE': {
+        const db = arg === undefined ? undefined : this.database(arg);
+        await p.waitClose(db);
+        return done('WAIT_CLOSE');
+      }
+      case 'SHUTDOWN': {
+        const how = (arg ?? '').toUpperCase();
+        const kind = how === '' ? 'fast' : how === 'WAIT_FOR_SERVERS' ? 'graceful' : how === 'WAIT_FOR_CLIENTS' ? 'wait-clients' : null;
+        if (kind === null) throw new AdminError(SqlState.SyntaxError, `SHUTDOWN takes WAIT_FOR_SERVERS or WAIT_FOR_CLIENTS, not "${arg}"`);
+        setImmediate(() => void p.shutdown(kind));
+        return done('SHUTDOWN');
+      }
+      default:
+        throw new AdminError(SqlState.SyntaxError, `unknown admin command "${words[0]}"; try SHOW HELP`);
     }
   }
 
-  private fail(code: string, message: string): Buffer {
-    return Buffer.concat([error(code, message), readyForQuery('I')]);
+  private required(verb: string, arg: string | undefined): string {
+    if (arg === undefined) throw new AdminError(SqlState.SyntaxError, `${verb} needs an argument`);
+    return arg;
   }
 
-  private show(what: string): Buffer {
-    const p = this.proxy;
+  /** A configured database name, or an error naming it. */
+  private database(name: string): string {
+    if (!(name in this.proxy.config.pools)) throw new AdminError(SqlState.UndefinedObject, `no such database: ${name}`);
+    return name;
+  }
+
+  private showOne(what: string): Buffer {
+    const s = this.show;
+    const t = (x: Table) => table(x.columns, x.rows);
     switch (what) {
-      case 'HELP':
-        return table(['command'], ['SHOW POOLS', 'SHOW CLIENTS', 'SHOW SERVERS', 'SHOW STATS', 'SHOW CONFIG', 'SHOW VERSION',
-          ...this.reports.names().map((n) => `SHOW ${n}`), 'RELOAD', 'PAUSE', 'RESUME', 'SHUTDOWN'].map((c) => [c]));
-      case 'VERSION':
-        return table(['version'], [[`weir ${VERSION}`]]);
-      case 'POOLS': {
-        const rows = p.kernel.registry.entries().map((e) => {
-          const s = e.pool.stats();
-          const cl = p.clientCounts(e.pool);
-          return [e.key.database, e.key.user, cl.active, cl.waiting, s.active, s.idle, 0, ms(s.maxWaitMs / 1000),
-            p.poolMode(e.key.database), e.pool.options.max, e.kind === 'dynamic'];
-        });
-        return table(['database', 'user', 'cl_active', 'cl_waiting', 'sv_active', 'sv_idle', 'sv_used', 'maxwait', 'pool_mode', 'pool_size', 'dynamic'], rows);
-      }
-      case 'CLIENTS':
-        return table(['type', 'user', 'database', 'state', 'addr', 'connect_time', 'pid', 'server_id', 'application_name'],
-          [...p.sessions].map((s) => ['C', s.user, s.database, s.state, s.remote, new Date(s.connectedAt).toISOString(), s.pid,
-            s.server?.id ?? null, s.params.get('application_name') ?? '']));
-      case 'SERVERS': {
-        const rows: unknown[][] = [];
-        for (const e of p.kernel.registry.entries()) {
-          for (const c of e.pool.connections()) {
-            const server = c.pooled.connection as import('../server/connection.js').ServerConnection;
-            rows.push([c.pooled.id, e.key.user, e.key.database, server.address.user, c.state, server.address.host, server.address.port,
-              server.backendPid, new Date(c.pooled.createdAt).toISOString(), new Date(c.lastUsedAt).toISOString()]);
-          }
-        }
-        return table(['id', 'user', 'database', 'server_user', 'state', 'addr', 'port', 'backend_pid', 'connect_time', 'last_used'], rows as never);
-      }
-      case 'STATS': {
-        const rows = p.kernel.registry.entries().map((e) => {
-          const c = p.counters(e.pool);
-          const s = e.pool.stats();
-          return [e.key.database, e.key.user, c.xacts, c.queries, c.bytesIn, c.bytesOut, c.waits, c.waits ? Math.round(c.waitMicros / c.waits) : 0,
-            s.createdTotal, s.destroyedTotal];
-        });
-        return table(['database', 'user', 'total_xact_count', 'total_query_count', 'total_received', 'total_sent', 'total_waits',
-          'avg_wait_time_us', 'servers_created', 'servers_closed'], rows);
-      }
-      case 'CONFIG': {
-        const g = p.kernel.config.general as unknown as Record<string, unknown>;
-        return table(['key', 'value'], Object.entries(g)
-          .filter(([k]) => !k.includes('password') && !k.includes('private_key'))
-          .map(([k, v]) => [k, typeof v === 'object' ? JSON.stringify(v) : String(v)]));
-      }
+      case 'HELP': return table(['command'], [...COMMANDS, ...this.reports.names().map((n) => `SHOW ${n}`)].map((c) => [c]));
+      case 'VERSION': return t(s.versionTable());
+      case 'POOLS': return t(s.pools());
+      case 'STATS': return t(s.stats());
+      case 'STATS_TOTALS': return t(s.statsTotals(false));
+      case 'STATS_AVERAGES': return t(s.statsTotals(true));
+      case 'DATABASES': return t(s.databases());
+      case 'USERS': return t(s.users());
+      case 'LISTS': return t(s.lists());
+      case 'CLIENTS': return t(s.clients());
+      case 'SERVERS': return t(s.servers());
+      case 'MEM': return t(s.mem());
+      case 'CONFIG': return t(s.config());
       default: {
         const source = this.reports.get(what);
         if (source) return reportTable(source());
-        return this.fail(SqlState.SyntaxError, `unknown SHOW "${what}"; try SHOW HELP`);
+        throw new AdminError(SqlState.SyntaxError, `unknown SHOW "${what}"; try SHOW HELP`);
       }
     }
   }

@@ -1,4 +1,4 @@
-import { rowDescription, dataRow, commandComplete, readyForQuery } from '@weir/protocol';
+import { rowDescription, dataRow, commandComplete } from '@weir/protocol';
 import type { Report } from '@weir/kernel';
 
 type Cell = string | number | boolean | null | undefined;
@@ -8,11 +8,11 @@ function cell(v: Cell): string | null {
   return String(v);
 }
 
-/** Encode a result set for the admin console: RowDescription, DataRows, CommandComplete, ReadyForQuery. */
+/** One admin result set: RowDescription, DataRows, CommandComplete (ReadyForQuery is the console's). */
 export function table(columns: readonly string[], rows: ReadonlyArray<ReadonlyArray<Cell>>, tag = 'SHOW'): Buffer {
   const parts: Buffer[] = [rowDescription(columns.map((name) => ({ name })))];
   for (const row of rows) parts.push(dataRow(row.map(cell)));
-  parts.push(commandComplete(tag), readyForQuery('I'));
+  parts.push(commandComplete(tag));
   return Buffer.concat(parts);
 }
 
@@ -21,5 +21,5 @@ export function reportTable(report: Report): Buffer {
 }
 
 export function done(tag: string): Buffer {
-  return Buffer.concat([commandComplete(tag), readyForQuery('I')]);
+  return commandComplete(tag);
 }

@@ -14,6 +14,8 @@ export const SqlState = {
   FeatureNotSupported: '0A000',
   SyntaxError: '42601',
   InternalError: 'XX000',
+  UndefinedObject: '42704',
+  ObjectNotInPrerequisiteState: '55000',
 } as const;
 
 export function fatal(code: string, message: string, detail?: string): Buffer {

@@ -50,7 +50,7 @@ export interface SessionHost {
   /** A CancelRequest from `address` (an IP, or 'unix'). */
   cancel(pid: number, secret: number, address: string): void;
   /** Resolves when the proxy is not paused (PAUSE / RESUME). */
-  whenRunning(): Promise<void> | null;
+  whenRunning(database: string): Promise<void> | null;
   readonly shuttingDown: boolean;
   /** Message hooks registered by proxy plugins. */
   messageHooks(): MessageHooks;

@@ -21,6 +21,8 @@ import { Interceptor, type InterceptIO } from '../intercept/interceptor.js';
 import { messageHookFailed } from '../intercept/hooks.js';
 
 export const ADMIN_DATABASE = 'weir';
+/** Database names that reach the admin console (`pgbouncer` too, for PgBouncer's tools and habits). */
+export const ADMIN_DATABASES: ReadonlySet<string> = new Set([ADMIN_DATABASE, 'pgbouncer']);
 export const MAX_CLIENT_MESSAGE = 1 << 26;
 const MAX_STARTUP = 10_000;
 /** Bytes a client may send while it waits for a server before it is no longer read. */
@@ -120,6 +122,10 @@ export class ClientSession implements ScanSink, ServerOwner, InterceptIO {
   private querySince = -1;  // a query run went out and is not answered yet
   private txSince = -1;     // a transaction (an implicit one included) is open
   private cancelSent = false;
+  private adminReady = false;
+  /** performance.now() when the current lease / query run began (SHOW STATS xact_time, query_time). */
+  private leaseAt = 0;
+  private queryAt = 0;
 
   constructor(public socket: net.Socket, private readonly host: SessionHost) {
     socket.setNoDelay(true);
@@ -131,6 +137,11 @@ export class ClientSession implements ScanSink, ServerOwner, InterceptIO {
     void this.login();
   }
 
+  /** How long this client has waited for a server so far (0 when it is not waiting). */
+  get waitingMs(): number {
+    return this.acquiring && this.waitStart > 0 ? performance.now() - this.waitStart : 0;
+  }
+
   /** The client's address (for logs and SHOW CLIENTS). */
   get remote(): string {
     return `${this.socket.remoteAddress}:${this.socket.remotePort}`;
@@ -138,6 +149,7 @@ export class ClientSession implements ScanSink, ServerOwner, InterceptIO {
 
   get state(): SessionState {
     if (this.closed) return 'closed';
+    if (this.isAdmin) return this.adminReady ? 'active' : 'login';
     if (this.pool === null) return 'login';
     if (this.server !== null) return 'active';
     return this.acquiring ? 'waiting' : 'idle';
@@ -160,7 +172,7 @@ export class ClientSession implements ScanSink, ServerOwner, InterceptIO {
       this.database = params.database || this.user;
       if (!this.user) return this.reject(SqlState.InvalidAuthorization, 'no PostgreSQL user name specified in startup packet');
       if (this.host.shuttingDown) return this.reject(SqlState.CannotConnectNow, 'weir is shutting down');
-      if (this.database === ADMIN_DATABASE) return await this.adminLogin(reader);
+      if (ADMIN_DATABASES.has(this.database)) return await this.adminLogin(reader);
 
       const target = await this.host.findLogin(this.database, this.user);
       if ('sqlstate' in target) return this.reject(target.sqlstate, target.message);
@@ -347,6 +359,7 @@ export class ClientSession implements ScanSink, ServerOwner, InterceptIO {
     this.isAdmin = true;
     await authenticateClient(this.socket, reader, this.user, this.host.adminSecret(this.user), this.host.adminMock());
     this.finishLogin();
+    this.adminReady = true;
     this.socket.write(Buffer.concat([
       authenticationOk(), parameterStatus('server_version', '15.0 (weir)'), parameterStatus('client_encoding', 'UTF8'),
       parameterStatus('server_encoding', 'UTF8'), parameterStatus('DateStyle', 'ISO, MDY'), parameterStatus('integer_datetimes', 'on'),
@@ -432,6 +445,14 @@ export class ClientSession implements ScanSink, ServerOwner, InterceptIO {
       case Msg.Terminate:
         this.terminateAt = end - 5;
         break;
+      case Msg.Parse:
+        this.counters.parses++;
+        this.unsynced = true;
+        break;
+      case Msg.Bind:
+        this.counters.binds++;
+        this.unsynced = true;
+        break;
       default:
         this.unsynced = true;
     }
@@ -439,11 +460,13 @@ export class ClientSession implements ScanSink, ServerOwner, InterceptIO {
 
   private querySent(): void {
     this.querySince = this.host.coarseNow;
+    this.queryAt = performance.now();
     this.cancelSent = false;
   }
 
   /** Every answer owed is back: the client is idle (in a transaction or not, as `txStatus` says). */
   private answered(txStatus: number): void {
+    if (this.querySince >= 0) this.counters.queryMicros += Math.round((performance.now() - this.queryAt) * 1000);
     this.querySince = -1;
     this.idleSince = this.host.coarseNow;
     if (txStatus === IDLE) this.txSince = -1;
@@ -509,7 +532,7 @@ export class ClientSession implements ScanSink, ServerOwner, InterceptIO {
     const pool = this.pool!;
     this.acquiring = true;
     if (pool.retired) return this.repoolThenAcquire();
-    const gate = this.host.whenRunning();
+    const gate = this.host.whenRunning(this.database);
     if (gate === null) {
       const lease = pool.tryAcquire();
       if (lease !== null) return this.attach(lease);
@@ -578,6 +601,7 @@ export class ClientSession implements ScanSink, ServerOwner, InterceptIO {
     const server = lease.connection;
     this.lease = lease;
     this.server = server;
+    this.leaseAt = performance.now();
     server.owner = this;
     // `pending` already counts the sync points of queued messages: they go to this server.
     if (this.intercepting) this.framedPath();
@@ -720,6 +744,7 @@ export class ClientSession implements ScanSink, ServerOwner, InterceptIO {
     this.lease = null;
     this.pending = 0;
     this.counters.xacts++;
+    this.counters.xactMicros += Math.round((performance.now() - this.leaseAt) * 1000);
     lease.release();
     // Graceful shutdown: a client leaves once its transaction is done.
     if (this.host.shuttingDown && !this.draining) this.reject(SqlState.AdminShutdown, 'weir is shutting down');
@@ -754,6 +779,17 @@ export class ClientSession implements ScanSink, ServerOwner, InterceptIO {
     }
     // Client-facing text names no server address (the log line above does).
     this.reject(SqlState.ConnectionFailure, 'server closed the connection unexpectedly');
+  }
+
+  /** Admin KILL / KILL_CLIENT: end this client now; its server connection (if any) is closed, never reused. */
+  kill(): void {
+    if (this.closed) return;
+    if (this.server !== null) {
+      const server = this.server;
+      if (this.pending > 0) sendCancel(server.address.host, server.address.port, server.backendPid, server.backendSecret);
+      this.dropServer('killed');
+    }
+    this.reject(SqlState.AdminShutdown, 'terminating connection due to administrator command');
   }
 
   // ---------------------------------------------------------------- timeouts
