@@ -394,8 +394,17 @@ export class Proxy implements SessionHost, PoolFactory {
 
   /** SHOW STATS averages: a snapshot every stats_period (read again each time: RELOAD may change it). */
   private sampleStats(): void {
-    this.averages.sample(Date.now(), totalsByDatabase(this.kernel.registry.entries().map((e) =>
-      ({ database: e.key.database, counters: this.counters(e.pool), stats: e.pool.stats() }))));
+    const totals = totalsByDatabase(this.kernel.registry.entries().map((e) =>
+      ({ database: e.key.database, counters: this.counters(e.pool), stats: e.pool.stats() })));
+    this.averages.sample(Date.now(), totals);
+    if (this.general().log_stats) {
+      for (const db of totals.keys()) {
+        const a = this.averages.of(db);
+        if (a.xacts === 0 && a.queries === 0) continue;
+        this.logger.info({ database: db, ...a }, `stats: ${db}: ${a.xacts} xacts/s, ${a.queries} queries/s, in ${a.received} B/s, out ${a.sent} B/s, ` +
+          `xact ${a.xactMicros} us, query ${a.queryMicros} us, wait ${a.waitMicros} us`);
+      }
+    }
     this.statsTimer = setTimeout(() => this.sampleStats(), this.general().stats_period);
     this.statsTimer.unref();
   }

@@ -24,6 +24,11 @@ export interface GeneralConfig {
   server_tls_protocols: string;
   log_level: string;
   max_client_conn: number;
+  /** Info lines for each login and each disconnect of a logged-in client (address, user, database, duration, reason). */
+  log_connections: boolean;
+  log_disconnections: boolean;
+  /** A line per database with traffic every stats_period, as PgBouncer's. */
+  log_stats: boolean;
   /** How often SHOW STATS averages are computed (over the period before). */
   stats_period: number;
   /** Prometheus /metrics and /healthz over HTTP on metrics_host (0 = off). */

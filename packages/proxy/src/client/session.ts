@@ -128,6 +128,7 @@ export class ClientSession implements ScanSink, ServerOwner, InterceptIO {
   private queryAt = 0;
 
   constructor(public socket: net.Socket, private readonly host: SessionHost) {
+    this.remote = socket.remoteAddress === undefined ? 'unix' : `${socket.remoteAddress}:${socket.remotePort}`;
     socket.setNoDelay(true);
     socket.setKeepAlive(true, 30_000);
     socket.on('error', (e) => this.clientGone(`client socket error: ${e.message}`));
@@ -142,10 +143,8 @@ export class ClientSession implements ScanSink, ServerOwner, InterceptIO {
     return this.acquiring && this.waitStart > 0 ? performance.now() - this.waitStart : 0;
   }
 
-  /** The client's address (for logs and SHOW CLIENTS). */
-  get remote(): string {
-    return `${this.socket.remoteAddress}:${this.socket.remotePort}`;
-  }
+  /** The client's address (for logs and SHOW CLIENTS): taken at connect, so it stays right after close. */
+  readonly remote: string;
 
   get state(): SessionState {
     if (this.closed) return 'closed';
@@ -315,12 +314,20 @@ export class ClientSession implements ScanSink, ServerOwner, InterceptIO {
     // The framed path is made on the first transaction: idle clients do not pay for it.
     this.intercepting = this.mode === 'transaction' && this.host.messageHooks().active;
     this.finishLogin();
+    this.logConnected();
     this.socket.write(Buffer.concat(out));
     const leftover = reader.detach();
     this.reader = null;
     this.socket.on('data', (chunk: Buffer) => this.onClientData(chunk));
     if (this.mode === 'session') this.acquire();
     if (leftover) this.onClientData(leftover);
+  }
+
+  /** log_connections: one info line per login that succeeded. */
+  private logConnected(): void {
+    if (!this.host.general().log_connections) return;
+    this.host.logger.info({ client: this.remote, user: this.user, database: this.database, tls: this.socket instanceof tls.TLSSocket },
+      `client connected: ${this.user}@${this.database} from ${this.remote}`);
   }
 
   private finishLogin(): void {
@@ -360,6 +367,7 @@ export class ClientSession implements ScanSink, ServerOwner, InterceptIO {
     await authenticateClient(this.socket, reader, this.user, this.host.adminSecret(this.user), this.host.adminMock());
     this.finishLogin();
     this.adminReady = true;
+    this.logConnected();
     this.socket.write(Buffer.concat([
       authenticationOk(), parameterStatus('server_version', '15.0 (weir)'), parameterStatus('client_encoding', 'UTF8'),
       parameterStatus('server_encoding', 'UTF8'), parameterStatus('DateStyle', 'ISO, MDY'), parameterStatus('integer_datetimes', 'on'),
@@ -902,7 +910,13 @@ export class ClientSession implements ScanSink, ServerOwner, InterceptIO {
     if (!this.socket.destroyed) this.socket.destroySoon();
     this.host.unregister(this);
     const log = this.host.logger;
-    if (log.isLevelEnabled('debug')) log.debug({ client: this.remote, user: this.user, database: this.database }, `client closed: ${reason}`);
+    // log_disconnections: for clients that logged in (failed logins are logged where they fail).
+    if ((this.pool !== null || this.adminReady) && this.host.general().log_disconnections) {
+      log.info({ client: this.remote, user: this.user, database: this.database, duration_ms: Date.now() - this.connectedAt, reason },
+        `client disconnected: ${this.user}@${this.database} from ${this.remote}: ${reason}`);
+    } else if (log.isLevelEnabled('debug')) {
+      log.debug({ client: this.remote, user: this.user, database: this.database }, `client closed: ${reason}`);
+    }
   }
 
   /** Session pooling: DISCARD ALL on the server before it goes back to the pool. */

@@ -1,0 +1,53 @@
+/**
+ * Connection logs and periodic stats (issue 14, item 3): a line per login and per disconnect with
+ * the client's real address, user, database, duration and reason; a per-database stats line
+ * every stats_period; both can be turned off.
+ */
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sleep, startStack, type Stack } from './helpers.js';
+
+let stack: Stack;
+
+beforeAll(async () => {
+  stack = await startStack({ name: 'e2e-logs' });
+});
+
+afterAll(async () => {
+  await stack?.stop();
+});
+
+const lines = (logs: string[], msg: string) => logs.map((l) => { try { return JSON.parse(l); } catch { return null; } })
+  .filter((l) => l !== null && typeof l.msg === 'string' && l.msg.startsWith(msg));
+
+describe('log_connections, log_disconnections, log_stats', () => {
+  it('a login and its disconnect are logged with the real address; stats every stats_period', async () => {
+    const weir = await stack.startAnotherWeir({ general: { stats_period: '1s' } });
+    const c = new pg.Client({ ...stack.conn(), port: weir.port });
+    await c.connect();
+    const local = (c as unknown as { connection: { stream: { localPort: number } } }).connection.stream.localPort;
+    for (let i = 0; i < 20; i++) await c.query('SELECT 1');
+    await c.end();
+    for (let i = 0; i < 60 && (lines(weir.logs, 'client disconnected').length === 0 || lines(weir.logs, 'stats: appdb').length === 0); i++) await sleep(100);
+    const [conn] = lines(weir.logs, 'client connected');
+    expect(conn).toMatchObject({ client: `127.0.0.1:${local}`, user: 'app', database: 'appdb', tls: false });
+    const [disc] = lines(weir.logs, 'client disconnected');
+    expect(disc).toMatchObject({ client: `127.0.0.1:${local}`, user: 'app', database: 'appdb', reason: 'client sent Terminate' });
+    expect(disc.duration_ms).toBeGreaterThanOrEqual(0);
+    expect(weir.logs.join('\n')).not.toContain('undefined:undefined');
+    const [stats] = lines(weir.logs, 'stats: appdb');
+    expect(stats.xacts).toBeGreaterThan(0);
+  });
+
+  it('off when set false', async () => {
+    const weir = await stack.startAnotherWeir({ general: { log_connections: 'false', log_disconnections: 'false', log_stats: 'false', stats_period: '1s' } });
+    const c = new pg.Client({ ...stack.conn(), port: weir.port });
+    await c.connect();
+    await c.query('SELECT 1');
+    await c.end();
+    await sleep(1_500);
+    expect(lines(weir.logs, 'client connected')).toEqual([]);
+    expect(lines(weir.logs, 'client disconnected')).toEqual([]);
+    expect(lines(weir.logs, 'stats:')).toEqual([]);
+  });
+});
