@@ -244,6 +244,8 @@ describe('parseConfig', () => {
       max_user_connections: 0,
       reserve_pool_size: 0,
       reserve_pool_timeout: 5_000,
+      server_check_delay: 30_000,
+      server_check_query: 'select 1',
       query_timeout: 0,
       idle_transaction_timeout: 0,
       client_idle_timeout: 0,

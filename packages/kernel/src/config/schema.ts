@@ -49,6 +49,8 @@ export const generalSchema = z.preprocess((v) => {
   max_user_connections: z.number().int().min(0).default(0),
   reserve_pool_size: z.number().int().min(0).default(0),
   reserve_pool_timeout: duration.default(5_000),
+  server_check_delay: duration.default(30_000),
+  server_check_query: z.string().default('select 1'),
   query_timeout: duration.default(0),
   idle_transaction_timeout: duration.default(0),
   client_idle_timeout: duration.default(0),

@@ -41,6 +41,9 @@ export interface GeneralConfig {
   /** Connections a pool may open past its size for clients that waited reserve_pool_timeout. */
   reserve_pool_size: number;
   reserve_pool_timeout: number;
+  /** A server connection idle this long runs server_check_query before a client gets it ('' = never). */
+  server_check_delay: number;
+  server_check_query: string;
   /** A query running longer is cancelled on its server (0 = off). */
   query_timeout: number;
   /** A client idle inside a transaction this long is disconnected (0 = off). */

@@ -123,6 +123,8 @@ export class ClientSession implements ScanSink, ServerOwner, InterceptIO {
   private txSince = -1;     // a transaction (an implicit one included) is open
   private cancelSent = false;
   private adminReady = false;
+  /** server_check_query is running on the server just attached. */
+  private checking = false;
   /** performance.now() when the current lease / query run began (SHOW STATS xact_time, query_time). */
   private leaseAt = 0;
   private queryAt = 0;
@@ -614,6 +616,20 @@ export class ClientSession implements ScanSink, ServerOwner, InterceptIO {
     // `pending` already counts the sync points of queued messages: they go to this server.
     if (this.intercepting) this.framedPath();
     if (this.interceptor !== null) this.interceptor.attach(this, server.id);
+    // server_check_delay: a connection idle that long answers server_check_query before it is used.
+    const g = this.host.general();
+    if (g.server_check_query !== '' && server.releasedAt > 0 && this.host.coarseNow - server.releasedAt >= g.server_check_delay) {
+      server.lastError = null;
+      this.hidden = true;
+      this.checking = true;
+      server.write(query(g.server_check_query));
+      return;
+    }
+    this.syncParams(server);
+  }
+
+  /** Give the server this client's parameters (a hidden query) if it lacks them, then its queued messages. */
+  private syncParams(server: ServerConnection): void {
     if (server.paramsSyncedFor !== this || server.paramsSyncedVersion !== server.paramsVersion) {
       const sql = paramSyncQuery(this.params, server.params, server.applied);
       if (sql !== null) {
@@ -673,6 +689,7 @@ export class ClientSession implements ScanSink, ServerOwner, InterceptIO {
     if (this.hidden) {
       if (readyCount === 0) return;
       this.hidden = false;
+      if (this.checking) return this.checked(server);
       if (server.lastError !== null) {
         const { code, message } = server.lastError;
         this.host.logger.warn({ user: this.user, database: this.database, sqlstate: code }, `cannot apply client parameters: ${message}`);
@@ -751,6 +768,7 @@ export class ClientSession implements ScanSink, ServerOwner, InterceptIO {
     this.server = null;
     this.lease = null;
     this.pending = 0;
+    server.releasedAt = this.host.coarseNow;
     this.counters.xacts++;
     this.counters.xactMicros += Math.round((performance.now() - this.leaseAt) * 1000);
     lease.release();
@@ -770,7 +788,25 @@ export class ClientSession implements ScanSink, ServerOwner, InterceptIO {
     if (lease) lease.destroy(reason);
   }
 
+  /** server_check_query answered: go on with this server, or drop it and take another. */
+  private checked(server: ServerConnection): void {
+    this.checking = false;
+    if (server.lastError === null) return this.syncParams(server);
+    this.host.logger.warn({ user: this.user, database: this.database, server: server.id, sqlstate: server.lastError.code },
+      `server_check_query failed, connection closed: ${server.lastError.message}`);
+    this.dropServer('error');
+    this.acquire();
+  }
+
   onServerClosed(err: Error): void {
+    if (this.checking) {
+      // Found dead by server_check_query before the client used it: the client never sees it.
+      this.checking = false;
+      this.hidden = false;
+      this.host.logger.info({ user: this.user, database: this.database }, `server connection failed its check: ${err.message}`);
+      this.dropServer('error');
+      return this.acquire();
+    }
     if (this.retiring) {
       // The server ran what the client sent before Terminate and exited: the session is done.
       this.dropServer('client-terminated');
@@ -937,6 +973,7 @@ export class ClientSession implements ScanSink, ServerOwner, InterceptIO {
         lease.destroy('error');
       },
     };
+    server.releasedAt = this.host.coarseNow;
     server.write(query('DISCARD ALL'));
   }
 }

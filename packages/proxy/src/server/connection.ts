@@ -39,6 +39,8 @@ export class ServerConnection implements ScanSink {
   txStatus = 73; // 'I'
   owner: ServerOwner | null = null;
   broken = false;
+  /** Coarse time it last went back to its pool (0: never leased); for server_check_delay. */
+  releasedAt = 0;
   /** The server sent a FATAL (or PANIC) ErrorResponse: it is ending the connection. */
   fatalSeen = false;
   /** Closed by us, or its end already handled. */
