@@ -24,6 +24,9 @@ export interface WeirOptions {
   poolSize?: number;
   maxPerConnection?: number;
   cacheAnonymous?: boolean;
+  /** prepared_statements.max_statement_bytes / max_client_statement_bytes (plugin defaults when left out). */
+  maxStatementBytes?: string;
+  maxClientStatementBytes?: string;
   /** Leave the plugin out of the config (plain pass-through everywhere). */
   withoutPlugin?: boolean;
 }
@@ -34,7 +37,7 @@ export function weirConfig(clusterPort: number, o: WeirOptions = {}): string {
     enabled: true
     max_per_connection: ${o.maxPerConnection ?? 100}
     cache_anonymous: ${o.cacheAnonymous ?? true}
-`;
+${o.maxStatementBytes ? `    max_statement_bytes: ${o.maxStatementBytes}\n` : ''}${o.maxClientStatementBytes ? `    max_client_statement_bytes: ${o.maxClientStatementBytes}\n` : ''}`;
   return `general:
   host: 127.0.0.1
   port: \${PORT}

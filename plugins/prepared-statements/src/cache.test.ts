@@ -7,7 +7,8 @@ import { describe, expect, it } from 'vitest';
 import { FakeClock, Kernel, Pool, type Config, type DropReason } from '@weir/kernel';
 import { ConnectionStatements } from './connection-cache.js';
 import { StatementCache, STATEMENT_CACHE } from './statement-cache.js';
-import { StatementRegistry } from './statements.js';
+import { StatementRegistry, statementBytes } from './statements.js';
+import { ClientStatements } from './client-statements.js';
 import { PreparedStatementsPlugin, configSchema } from './plugin.js';
 
 describe('ConnectionStatements (LRU)', () => {
@@ -114,7 +115,7 @@ describe('StatementCache', () => {
   });
 
   it('the registry shares one server statement per (query, parameter types)', () => {
-    const r = new StatementRegistry(10);
+    const r = new StatementRegistry({ maxStatements: 10, maxBytes: 1 << 20 });
     const a = r.intern('SELECT $1', []);
     expect(r.intern('SELECT $1', [])).toBe(a);
     const typed = r.intern('SELECT $1', [23]);
@@ -125,8 +126,63 @@ describe('StatementCache', () => {
     expect(a.name.startsWith('weir_')).toBe(true);
   });
 
+  it('the registry is bounded by bytes: least recently used shapes go first, and their bytes with them', () => {
+    const r = new StatementRegistry({ maxStatements: 100, maxBytes: 1000 });
+    const q = (i: number) => `SELECT ${i} /* ${'x'.repeat(280)} */`;
+    const a = r.intern(q(1), []);
+    expect(a.bytes).toBe(statementBytes(q(1), []));
+    r.intern(q(2), []);
+    r.intern(q(3), []);
+    expect(r.bytes).toBe(3 * a.bytes);
+    expect(r.intern(q(1), [])).toBe(a);       // touched: now the most recent
+    r.intern(q(4), []);                        // over 1000 bytes: q(2) goes
+    expect(r.size).toBe(3);
+    expect(r.bytes).toBeLessThanOrEqual(1000);
+    expect(r.evictions).toBe(1);
+    expect(r.peek(q(2), [])).toBeUndefined();
+    expect(r.peek(q(1), [])).toBe(a);
+    const huge = r.intern('SELECT 1 -- ' + 'y'.repeat(2000), []);
+    expect(huge.name).toMatch(/^weir_/);       // usable, but not remembered
+    expect(r.bytes).toBeLessThanOrEqual(1000);
+    expect(statementBytes('SELECT $1', [23, 25])).toBe(9 + 8);
+    expect(statementBytes('é', [])).toBe(2);
+  });
+
+  it("a client's names hold bytes: counted once per name, given back on Close, DEALLOCATE and DISCARD", () => {
+    const r = new StatementRegistry({ maxStatements: 10, maxBytes: 1 << 20 });
+    const a = r.intern('SELECT 1', []);
+    const b = r.intern('SELECT 22', []);
+    const c = new ClientStatements();
+    c.set('s1', a);
+    c.set('s2', a);
+    c.set('', b);
+    expect(c.bytes).toBe(2 * a.bytes + b.bytes);
+    expect(c.bytesWith('s1', b.bytes)).toBe(a.bytes + 2 * b.bytes);
+    c.set('s1', b);
+    expect(c.bytes).toBe(a.bytes + 2 * b.bytes);
+    const one = c.takeOne('s2');
+    expect(c.bytes).toBe(2 * b.bytes);
+    c.restore(one);
+    expect(c.bytes).toBe(a.bytes + 2 * b.bytes);
+    const all = c.takeNamed();
+    expect(c.bytes).toBe(b.bytes);
+    c.set('s1', a);                            // named again since: restore keeps the new one
+    c.restore(all);
+    expect(c.get('s1')).toBe(a);
+    expect(c.get('s2')).toBe(a);
+    expect(c.bytes).toBe(2 * a.bytes + b.bytes);
+    c.set('', null);
+    c.set('s1', null);
+    c.set('s2', null);
+    expect(c.bytes).toBe(0);
+  });
+
   it('config: defaults, strict keys', () => {
-    expect(configSchema.parse({})).toEqual({ max_per_connection: 1000, cache_anonymous: true, max_statements: 10_000 });
+    expect(configSchema.parse({})).toEqual({ max_per_connection: 1000, cache_anonymous: true, max_statements: 10_000,
+      max_statement_bytes: 64 * 1024 ** 2, max_client_statement_bytes: 16 * 1024 ** 2 });
+    expect(configSchema.parse({ max_statement_bytes: '1MB', max_client_statement_bytes: 4096 })).toMatchObject({ max_statement_bytes: 1024 ** 2, max_client_statement_bytes: 4096 });
+    expect(() => configSchema.parse({ max_client_statement_bytes: '12 parsecs' })).toThrow(/expected a size/);
+    expect(() => configSchema.parse({ max_statement_bytes: 0 })).toThrow();
     expect(() => configSchema.parse({ max_per_connection: 0 })).toThrow();
     expect(() => configSchema.parse({ bogus: 1 })).toThrow();
   });

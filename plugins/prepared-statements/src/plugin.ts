@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { inject, injectable, TOKENS, REPORTS, type Hooks, type Kernel, type Logger, type WeirPlugin, type PluginDescriptor } from '@weir/kernel';
+import { inject, injectable, size, TOKENS, REPORTS, type Hooks, type Kernel, type Logger, type WeirPlugin, type PluginDescriptor } from '@weir/kernel';
 import { MESSAGE_HOOKS } from '@weir/proxy';
 import { StatementCache, STATEMENT_CACHE } from './statement-cache.js';
 import { StatementRegistry } from './statements.js';
@@ -11,6 +11,10 @@ export const configSchema = z.object({
   cache_anonymous: z.boolean().default(true),
   /** Distinct statement shapes remembered across all clients. */
   max_statements: z.number().int().positive().default(10_000),
+  /** Bytes of those statements (query text and parameter types), over all clients: the least recently used are forgotten first. */
+  max_statement_bytes: size.default(64 * 1024 ** 2).pipe(z.number().int().positive()),
+  /** Bytes one client's statement names may hold; a Parse past it is refused (54000, WEIR_E_PS_CLIENT_LIMIT). */
+  max_client_statement_bytes: size.default(16 * 1024 ** 2).pipe(z.number().int().positive()),
 }).strict();
 
 export type PreparedStatementsConfig = z.infer<typeof configSchema>;
@@ -46,9 +50,22 @@ export class PreparedStatementsPlugin implements WeirPlugin {
     kernel.container.register(STATEMENT_CACHE, { useValue: cache });
     this.cleanup.push(this.hooks.on('drop', (conn) => void cache.drop(conn.id)));
     if (kernel.container.isRegistered(MESSAGE_HOOKS, true)) {
-      const registry = new StatementRegistry(this.config.max_statements);
-      this.cleanup.push(installProxyHandlers(kernel.resolve(MESSAGE_HOOKS), cache, registry, { cacheAnonymous: this.config.cache_anonymous }));
-      this.logger.info({ max_per_connection: this.config.max_per_connection }, 'prepared statements through transaction pooling on');
+      const c = this.config;
+      const registry = new StatementRegistry({ maxStatements: c.max_statements, maxBytes: c.max_statement_bytes });
+      this.cleanup.push(installProxyHandlers(kernel.resolve(MESSAGE_HOOKS), cache, registry, {
+        cacheAnonymous: c.cache_anonymous,
+        maxClientBytes: c.max_client_statement_bytes,
+        onRefused: (pool, client, bytes) => this.logger.warn({ code: 'WEIR_E_PS_CLIENT_LIMIT', plugin: PLUGIN_NAME, pool, client, bytes, max_client_statement_bytes: c.max_client_statement_bytes },
+          'a client\'s prepared statements reached max_client_statement_bytes: its Parse was refused (54000); logged once per client'),
+      }));
+      this.logger.info({ max_per_connection: c.max_per_connection, max_statement_bytes: c.max_statement_bytes, max_client_statement_bytes: c.max_client_statement_bytes },
+        'prepared statements through transaction pooling on');
+      if (kernel.container.isRegistered(REPORTS, true)) {
+        this.cleanup.push(kernel.resolve(REPORTS).register('PREPARED_STATEMENT_REGISTRY', () => ({
+          columns: ['statements', 'max_statements', 'bytes', 'max_bytes', 'evictions'],
+          rows: [[registry.size, c.max_statements, registry.bytes, c.max_statement_bytes, registry.evictions]],
+        }), descriptor.name));
+      }
     }
     if (kernel.container.isRegistered(REPORTS, true)) {
       this.cleanup.push(kernel.resolve(REPORTS).register('PREPARED_STATEMENTS', () => ({

@@ -271,6 +271,8 @@ export interface RunConfig {
   pipelined?: boolean;
   /** Distinct statement shapes the registry remembers (max_statements). */
   maxStatements?: number;
+  maxBytes?: number;
+  maxClientBytes?: number;
   servers: number;
   max: number;
   cacheAnonymous: boolean;
@@ -291,8 +293,8 @@ export function run(programs: Buffer[][], cfg: RunConfig): RunResult {
   const rnd = prng(cfg.seed);
   const hooks = new MessageHooks();
   const cache = new StatementCache(cfg.max);
-  const registry = new StatementRegistry(cfg.maxStatements ?? 1000);
-  installProxyHandlers(hooks as never, cache, registry, { cacheAnonymous: cfg.cacheAnonymous });
+  const registry = new StatementRegistry({ maxStatements: cfg.maxStatements ?? 1000, maxBytes: cfg.maxBytes ?? 1024 ** 3 });
+  installProxyHandlers(hooks as never, cache, registry, { cacheAnonymous: cfg.cacheAnonymous, maxClientBytes: cfg.maxClientBytes ?? 1024 ** 3 });
   let nextId = 1;
   const servers: ServerSim[] = [];
   const backends: FakeBackend[] = [];

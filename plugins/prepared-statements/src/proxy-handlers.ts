@@ -1,22 +1,15 @@
 import {
   Msg, decodeParse, decodeBind, decodeDescribe, decodeClose, decodeQuery,
-  renameBindStatement, describe, close, parse, query, commandComplete, PARSE_COMPLETE, CLOSE_COMPLETE,
+  renameBindStatement, describe, close, parse, bind, execute, query, commandComplete, PARSE_COMPLETE, CLOSE_COMPLETE,
 } from '@weir/protocol';
 import { Answer, type InterceptContext, type MessageHooks, type ClientMessage, type LocalAnswerer } from '@weir/proxy';
 import type { StatementCache } from './statement-cache.js';
-import type { Statement, StatementRegistry } from './statements.js';
+import { statementBytes, type Statement, type StatementRegistry } from './statements.js';
 import type { ConnectionStatements } from './connection-cache.js';
+import { ClientStatements } from './client-statements.js';
 
 /** This plugin's package name: message hooks that throw are reported under it. */
 export const PLUGIN_NAME = '@weir/plugin-prepared-statements';
-
-/** What one client has prepared, under its own names. */
-interface ClientStatements {
-  named: Map<string, Statement>;
-  unnamed: Statement | null;
-  /** Names whose Parse is not answered yet (it may still fail): how many such Parses, and the sync point (ctx.syncs) of the last. */
-  readonly parsing: Map<string, { count: number; syncs: number }>;
-}
 
 const FAILED_TRANSACTION = 0x45; // 'E'
 
@@ -32,25 +25,10 @@ function clientOf(ctx: InterceptContext): ClientStatements {
 function clientIn(state: Map<symbol, unknown>): ClientStatements {
   let c = state.get(CLIENT) as ClientStatements | undefined;
   if (c === undefined) {
-    c = { named: new Map(), unnamed: null, parsing: new Map() };
+    c = new ClientStatements();
     state.set(CLIENT, c);
   }
   return c;
-}
-
-function getName(c: ClientStatements, name: string): Statement | null {
-  return name === '' ? c.unnamed : c.named.get(name) ?? null;
-}
-
-function setName(c: ClientStatements, name: string, stmt: Statement | null): void {
-  if (name === '') c.unnamed = stmt;
-  else if (stmt === null) c.named.delete(name);
-  else c.named.set(name, stmt);
-}
-
-/** Put back names a message took away, unless the client has named them again since. */
-function restore(c: ClientStatements, before: Map<string, Statement>): void {
-  for (const [name, stmt] of before) if (!c.named.has(name)) c.named.set(name, stmt);
 }
 
 function sqlName(raw: string): string {
@@ -59,6 +37,23 @@ function sqlName(raw: string): string {
 
 export interface HandlerOptions {
   cacheAnonymous: boolean;
+  /** Bytes (statementBytes) one client's statement names may hold; a Parse past it is refused with 54000. */
+  maxClientBytes: number;
+  /** Told once per client when its first Parse is refused. */
+  onRefused?: (pool: string, clientId: number, bytes: number) => void;
+}
+
+/**
+ * A Parse refused by weir: the server must fail it too, so that it skips what follows up to the
+ * next Sync exactly as the client expects. An unnamed statement that raises the error when
+ * executed does that; its ParseComplete and BindComplete are hidden, the error is the client's.
+ * (It takes the server's unnamed statement and portal, which the failed batch could not use.)
+ */
+function refusal(bytes: number, limit: number): Buffer {
+  const msg = `WEIR_E_PS_CLIENT_LIMIT: prepared statements of this client would hold ${bytes} bytes, over max_client_statement_bytes (${limit})`;
+  const hint = 'Close or DEALLOCATE statements no longer used, or raise prepared_statements.max_client_statement_bytes.';
+  const sql = `DO $weir$BEGIN RAISE EXCEPTION USING ERRCODE = '54000', MESSAGE = '${msg}', HINT = '${hint}'; END$weir$`;
+  return Buffer.concat([parse('', sql), bind('', ''), execute('', 0)]);
 }
 
 /**
@@ -118,17 +113,17 @@ export function installProxyHandlers(hooks: MessageHooks, cache: StatementCache,
   function lookup(ctx: InterceptContext, name: string): Statement | null | undefined {
     const c = ctx.state.get(CLIENT) as ClientStatements | undefined;
     if (c === undefined) return undefined;
-    return name === '' ? c.unnamed : c.named.get(name);
+    return c.get(name);
   }
 
   const onParse = (ctx: InterceptContext, m: ClientMessage): boolean => {
     const p = decodeParse(m.buffer, m.bodyStart, m.end);
     const client = clientOf(ctx);
     if (p.name === '' && !opts.cacheAnonymous) {
-      client.unnamed = null;
+      client.set('', null);
       return false;
     }
-    const prev = getName(client, p.name);
+    const prev = client.get(p.name);
     // In use: known to exist, or its Parse unanswered but sent since the last Sync (if that one
     // fails, the server skips this one anyway).
     const pending = client.parsing.get(p.name);
@@ -150,11 +145,23 @@ export function installProxyHandlers(hooks: MessageHooks, cache: StatementCache,
       });
       return true;
     }
+    const need = client.bytesWith(p.name, statementBytes(p.query, p.paramTypes));
+    if (need > opts.maxClientBytes) {
+      // Refused as PostgreSQL refuses a statement past a limit (54000); the client's names stay
+      // as they were (a failed unnamed Parse leaves no unnamed statement, as in PostgreSQL).
+      if (p.name === '') client.set('', null);
+      if (!client.refused) {
+        client.refused = true;
+        opts.onRefused?.(ctx.poolName, ctx.clientId, need);
+      }
+      ctx.send(refusal(need, opts.maxClientBytes), Answer.Hide);
+      return true;
+    }
     const stmt = registry.intern(p.query, p.paramTypes);
     // A Parse that does not take effect (it fails, or the server skips it after an earlier
     // error) leaves the client's names as they were; PostgreSQL drops the unnamed statement
     // before parsing, so a failed unnamed Parse leaves none.
-    setName(client, p.name, stmt);
+    client.set(p.name, stmt);
     if (pending === undefined) client.parsing.set(p.name, { count: 1, syncs: ctx.syncs });
     else {
       pending.count++;
@@ -163,7 +170,7 @@ export function installProxyHandlers(hooks: MessageHooks, cache: StatementCache,
     const undo = (failed: boolean, skipped: boolean): void => {
       const left = client.parsing.get(p.name)!;
       if (--left.count === 0) client.parsing.delete(p.name);
-      if (failed && getName(client, p.name) === stmt) setName(client, p.name, p.name === '' && !skipped ? null : prev);
+      if (failed && client.get(p.name) === stmt) client.set(p.name, p.name === '' && !skipped ? null : prev);
     };
     const conn = cache.for(ctx.serverId, ctx.poolName);
     // A hit only when the statement is known to exist and the transaction has not failed
@@ -204,10 +211,10 @@ export function installProxyHandlers(hooks: MessageHooks, cache: StatementCache,
     const client = clientOf(ctx);
     // The server statement is shared: only the client's name goes away (unless the server
     // skips this Close after an earlier error).
-    const prev = getName(client, c.name);
-    setName(client, c.name, null);
+    const prev = client.get(c.name);
+    client.set(c.name, null);
     ctx.reply(CLOSE_COMPLETE, (skipped) => {
-      if (skipped && prev !== null && getName(client, c.name) === null) setName(client, c.name, prev);
+      if (skipped && prev !== null && client.get(c.name) === null) client.set(c.name, prev);
     });
     return true;
   };
@@ -215,7 +222,7 @@ export function installProxyHandlers(hooks: MessageHooks, cache: StatementCache,
   const onQuery = (ctx: InterceptContext, m: ClientMessage): boolean => {
     const known = ctx.state.get(CLIENT) as ClientStatements | undefined;
     // PostgreSQL drops the unnamed statement at every simple query.
-    if (known !== undefined) known.unnamed = null;
+    if (known !== undefined) known.set('', null);
     // Cheap first test: only statements starting with "d"/"D" after blanks can matter.
     let i = m.bodyStart;
     while (i < m.end && m.buffer[i] <= 0x20) i++;
@@ -228,11 +235,10 @@ export function installProxyHandlers(hooks: MessageHooks, cache: StatementCache,
       // transaction block): until it is known, they are doubtful and the client's names gone.
       const conn = cache.for(ctx.serverId, ctx.poolName);
       const dropped = conn.clear();
-      const before = client.named;
-      client.named = new Map();
+      const before = client.takeNamed();
       ctx.send(Buffer.from(m.buffer.subarray(m.start, m.end)), Answer.Forward, (failed) => {
         if (!failed) for (const [name, v] of dropped) conn.resolve(name, v);
-        else restore(client, before);
+        else client.restore(before);
       });
       return true;
     }
@@ -242,17 +248,10 @@ export function installProxyHandlers(hooks: MessageHooks, cache: StatementCache,
     if (ctx.txStatus === FAILED_TRANSACTION) return false;
     const all = d[1].toLowerCase() === 'all';
     const name = all ? '' : sqlName(d[1]);
-    if (!all && !client.named.has(name)) return false; // maybe a SQL PREPARE of this transaction: the server decides
-    let before: Map<string, Statement>;
-    if (all) {
-      before = client.named;
-      client.named = new Map();
-    } else {
-      before = new Map([[name, client.named.get(name)!]]);
-      client.named.delete(name);
-    }
+    if (!all && !client.has(name)) return false; // maybe a SQL PREPARE of this transaction: the server decides
+    const before = all ? client.takeNamed() : client.takeOne(name);
     ctx.reply(commandComplete(all ? 'DEALLOCATE ALL' : 'DEALLOCATE'), (skipped) => {
-      if (skipped) restore(client, before);
+      if (skipped) client.restore(before);
     });
     ctx.send(EMPTY_QUERY, Answer.HideExceptReady);
     return true;
@@ -269,12 +268,14 @@ export function installProxyHandlers(hooks: MessageHooks, cache: StatementCache,
       const p = decodeParse(m.buffer, m.bodyStart, m.end);
       if (p.name === '' && !opts.cacheAnonymous) return false;
       const client = state.get(CLIENT) as ClientStatements | undefined;
-      if (client !== undefined && ((p.name !== '' && getName(client, p.name) !== null) || client.parsing.has(p.name))) return false;
+      if (client !== undefined && ((p.name !== '' && client.get(p.name) !== null) || client.parsing.has(p.name))) return false;
+      const bytes = statementBytes(p.query, p.paramTypes);
+      if ((client?.bytesWith(p.name, bytes) ?? bytes) > opts.maxClientBytes) return false; // onParse refuses it
       return registry.peek(p.query, p.paramTypes)?.verified === true;
     },
     answer(state, m, pool) {
       const p = decodeParse(m.buffer, m.bodyStart, m.end);
-      setName(clientIn(state), p.name, registry.intern(p.query, p.paramTypes));
+      clientIn(state).set(p.name, registry.intern(p.query, p.paramTypes));
       cache.poolStats(pool).hits++;
       return PARSE_COMPLETE;
     },
