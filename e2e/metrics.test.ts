@@ -3,6 +3,7 @@
  * kernel's registry (pool gauges, per-pool traffic, the wait-time histogram) and /healthz, 200
  * while weir accepts clients and 503 while it drains.
  */
+import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import pg from 'pg';
@@ -69,8 +70,43 @@ describe('GET /metrics', () => {
     expect(sample(r.body, `weir_wait_seconds_count{${pool}}`)).toBeGreaterThanOrEqual(1);
     expect(sample(r.body, `weir_wait_seconds_bucket{${pool},le="+Inf"}`)).toBe(sample(r.body, `weir_wait_seconds_count{${pool}}`));
     expect(r.body).toContain('# TYPE weir_wait_seconds histogram');
+    expect(r.body).toContain('# TYPE weir_transaction_seconds histogram');
+    expect(sample(r.body, `weir_transaction_seconds_count{${pool}}`)).toBe(sample(r.body, `weir_transactions_total{${pool}}`));
+    expect(sample(r.body, `weir_transaction_seconds_bucket{${pool},le="+Inf"}`)).toBe(sample(r.body, `weir_transaction_seconds_count{${pool}}`));
+    // The two pg_sleep(0.2) transactions took longer than 0.1 s: at most the others fit under it.
+    expect(sample(r.body, `weir_transaction_seconds_bucket{${pool},le="0.1"}`)).toBeLessThanOrEqual(sample(r.body, `weir_transaction_seconds_count{${pool}}`)! - 2);
     expect(sample(r.body, 'weir_pool_connections{pool="app@appdb",kind="static",state="idle"}')).toBe(1);
     expect(r.body).toMatch(/^weir_clients\{pool="app@appdb",database="appdb",user="app",state="waiting"\} 0$/m);
+  });
+
+  it('plugins register theirs: prepared statements hits, misses and registry bytes', async () => {
+    const mport = await freePort();
+    const other = await stack.startAnotherWeir({ general: { metrics_port: mport }, plugins: 'plugins:\n  prepared_statements:\n    enabled: true\n' });
+    const c = new pg.Client({ ...stack.conn(), port: other.port });
+    await c.connect();
+    for (let i = 0; i < 3; i++) await c.query({ name: 'answer', text: 'SELECT $1::int AS v', values: [i] });
+    await c.end();
+    const saved = port;
+    port = mport;
+    try {
+      const r = await get('/metrics');
+      expect(sample(r.body, 'weir_prepared_statements_misses_total{pool="app@appdb"}')).toBeGreaterThanOrEqual(1);
+      expect(sample(r.body, 'weir_prepared_statements_hits_total{pool="app@appdb"}')).toBeGreaterThanOrEqual(1);
+      expect(sample(r.body, 'weir_prepared_statement_registry_bytes')).toBe('SELECT $1::int AS v'.length);
+      expect(r.body).toContain('# TYPE weir_prepared_statements_evictions_total counter');
+      // docs/grafana-dashboard.json reads only metrics weir serves: these, or those of plugins not
+      // enabled here (auth_query, idle_gc), registered in their sources.
+      const dashboard = readFileSync(new URL('../docs/grafana-dashboard.json', import.meta.url), 'utf8');
+      const used = new Set([...dashboard.matchAll(/\bweir_[a-z_]+/g)].map((m) => m[0].replace(/_bucket$/, '')));
+      expect(used.size).toBeGreaterThan(10);
+      const sources = ['auth-query', 'idle-gc'].map((d) => readFileSync(new URL(`../plugins/${d}/src/plugin.ts`, import.meta.url), 'utf8')).join('\n');
+      for (const name of used) {
+        const served = r.body.includes(`# TYPE ${name} `);
+        expect(served || sources.includes(`'${name}'`), name).toBe(true);
+      }
+    } finally {
+      port = saved;
+    }
   });
 
   it('anything else is 404; only GET', async () => {

@@ -27,6 +27,7 @@ export { orderPlugins, indexPlugins } from './plugin-order.js';
 export { validatePluginSections, enabledKeys, poolSectionKeys } from './plugin-config.js';
 export { Kernel, type KernelOptions } from './kernel.js';
 export { registerPoolMetrics } from './metrics.js';
+export { registerCollected, histogramValues, type MetricValue } from './collected-metric.js';
 export { inject, injectable } from 'tsyringe';
 export type { InjectionToken, DependencyContainer } from 'tsyringe';
 export { Reports, REPORTS, type Report, type ReportSource } from './reports.js';

@@ -1,6 +1,6 @@
 import type { Registry } from 'prom-client';
-import type { Pool } from '@weir/kernel';
-import { PoolCounters, WAIT_BUCKETS } from './stats.js';
+import { registerCollected, histogramValues, type MetricValue as Value, type Pool } from '@weir/kernel';
+import { PoolCounters, WAIT_BUCKETS, XACT_BUCKETS } from './stats.js';
 
 /** What the proxy's metrics read, at scrape time only. */
 export interface MetricsSource {
@@ -9,13 +9,7 @@ export interface MetricsSource {
   clientCounts(pool: Pool): { active: number; waiting: number };
 }
 
-type Value = { metricName?: string; labels: Record<string, string | number>; value: number };
-
-/** A metric computed when scraped (prom-client's metric interface; nothing runs between scrapes). */
-function collected(registry: Registry, name: string, help: string, type: 'counter' | 'gauge' | 'histogram', values: () => Value[]): void {
-  const get = async () => ({ name, help, type, aggregator: 'sum' as const, values: values() });
-  registry.registerMetric({ name, help, type, aggregator: 'sum', get, reset() {} } as never);
-}
+const collected = registerCollected;
 
 /**
  * Per-pool traffic of the proxy in the kernel's registry: clients, transactions, queries,
@@ -35,15 +29,8 @@ export function registerProxyMetrics(registry: Registry, src: MetricsSource): vo
   counter('weir_queries_total', 'Queries (simple queries and Syncs) sent', (c) => c.queries);
   counter('weir_client_bytes_received_total', 'Bytes received from clients', (c) => c.bytesIn);
   counter('weir_client_bytes_sent_total', 'Bytes sent to clients', (c) => c.bytesOut);
-  collected(registry, 'weir_wait_seconds', 'Time clients waited for a server connection', 'histogram', per((l, c) => {
-    const out: Value[] = [];
-    let cumulative = 0;
-    for (let i = 0; i <= WAIT_BUCKETS.length; i++) {
-      cumulative += c.waitHist[i]!;
-      out.push({ metricName: 'weir_wait_seconds_bucket', labels: { ...l, le: i < WAIT_BUCKETS.length ? WAIT_BUCKETS[i]! : '+Inf' }, value: cumulative });
-    }
-    out.push({ metricName: 'weir_wait_seconds_sum', labels: l, value: c.waitMicros / 1e6 });
-    out.push({ metricName: 'weir_wait_seconds_count', labels: l, value: c.waits });
-    return out;
-  }));
+  collected(registry, 'weir_wait_seconds', 'Time clients waited for a server connection', 'histogram',
+    per((l, c) => histogramValues('weir_wait_seconds', l, WAIT_BUCKETS, c.waitHist, c.waitMicros / 1e6, c.waits)));
+  collected(registry, 'weir_transaction_seconds', 'Time a server connection was leased to a client (one transaction in transaction mode)', 'histogram',
+    per((l, c) => histogramValues('weir_transaction_seconds', l, XACT_BUCKETS, c.xactHist, c.xactMicros / 1e6, c.xacts)));
 }

@@ -125,7 +125,14 @@ describe('resolveUser', () => {
     expect(answers.every((a) => a?.user === 'alice')).toBe(true);
     expect(s.fakes.calls()).toBe(1);
     expect(s.cache.stats()[0]).toMatchObject({ lookups: 1, misses: 200 });
+    await s.resolve('alice');
+    const text = await s.kernel.metrics.metrics();
+    expect(text).toMatch(/^weir_auth_query_lookups_total\{database="appdb"\} 1$/m);
+    expect(text).toMatch(/^weir_auth_query_cache_misses_total\{database="appdb"\} 200$/m);
+    expect(text).toMatch(/^weir_auth_query_cache_hits_total\{database="appdb"\} 1$/m);
+    expect(text).toMatch(/^weir_auth_query_cache_entries\{database="appdb"\} 1$/m);
     await s.kernel.stop();
+    expect(await s.kernel.metrics.metrics()).not.toContain('weir_auth_query');
   });
 
   it('never logs a secret', async () => {

@@ -1,5 +1,5 @@
 import {
-  REPORTS, TOKENS, createToken, inject, messageOf,
+  REPORTS, TOKENS, createToken, inject, messageOf, registerCollected,
   type AuthSecret, type Clock, type Config, type ConfigRef, type Hooks, type InjectionToken, type Kernel, type Logger,
   type PluginDescriptor, type Report, type ReloadEvent, type ResolvedUser, type ResolveUserRequest, type WeirPlugin,
 } from '@weir/kernel';
@@ -105,6 +105,7 @@ export class AuthQueryPlugin implements WeirPlugin {
   private readonly states = new Map<string, DatabaseAuth>();
   private lookups!: LookupFactory;
   private unregisterReport: (() => void) | null = null;
+  private readonly unregisterMetrics: Array<() => void> = [];
 
   constructor(
     @inject(TOKENS.Hooks) private readonly hooks: Hooks,
@@ -130,9 +131,18 @@ export class AuthQueryPlugin implements WeirPlugin {
     if (c.isRegistered(REPORTS, true)) {
       this.unregisterReport = c.resolve(REPORTS).register('AUTH_QUERY', () => this.report(), SOURCE);
     }
+    const metric = (name: string, help: string, read: (s: AuthQueryStats) => number, type: 'counter' | 'gauge' = 'counter') =>
+      this.unregisterMetrics.push(registerCollected(this.kernel.metrics, name, help, type,
+        () => this.stats().map((s) => ({ labels: { database: s.database }, value: read(s) }))));
+    metric('weir_auth_query_cache_hits_total', 'Logins answered from the auth_query cache', (s) => s.hits);
+    metric('weir_auth_query_cache_misses_total', 'Logins that needed an auth_query lookup', (s) => s.misses);
+    metric('weir_auth_query_lookups_total', 'auth_query lookups run on PostgreSQL', (s) => s.lookups);
+    metric('weir_auth_query_failures_total', 'auth_query lookups that failed (connection or query error)', (s) => s.failures);
+    metric('weir_auth_query_cache_entries', 'Users remembered in the auth_query cache', (s) => s.entries, 'gauge');
   }
 
   async dispose(): Promise<void> {
+    while (this.unregisterMetrics.length) this.unregisterMetrics.pop()!();
     this.unregisterReport?.();
     this.unregisterReport = null;
     const closing = [...this.states.values()].map((s) => this.close(s));

@@ -77,6 +77,7 @@ describe('idle dynamic pool GC', () => {
     expect(first.retired).toBe(true);
     expect(first.stats().size).toBe(0);
     expect(s.drops).toEqual(['retired']);
+    expect(await s.kernel.metrics.metrics()).toMatch(/^weir_idle_gc_removed_total 1$/m);
     // A later login makes the pool again.
     await s.query('alice');
     const second = s.kernel.registry.get('appdb', 'alice')!.pool;

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import {
-  TOKENS, duration, inject, messageOf,
+  TOKENS, duration, inject, messageOf, registerCollected,
   type Clock, type Hooks, type Logger, type PluginDescriptor, type PoolKey, type PoolRegistry, type ReloadEvent,
   type TimerHandle, type WeirPlugin,
 } from '@weir/kernel';
@@ -33,6 +33,9 @@ export class IdleGcPlugin implements WeirPlugin {
   private options: IdleGcConfig;
   private timer: TimerHandle | null = null;
   private stopped = false;
+  /** Dynamic pools retired so far (weir_idle_gc_removed_total). */
+  removedTotal = 0;
+  private unregisterMetric: (() => void) | null = null;
 
   constructor(
     @inject(TOKENS.Hooks) private readonly hooks: Hooks,
@@ -41,17 +44,22 @@ export class IdleGcPlugin implements WeirPlugin {
     @inject(TOKENS.Logger) private readonly logger: Logger,
     @inject(DYNAMIC_POOL_KEYS) private readonly dynamic: DynamicPoolKeys,
     @inject(TOKENS.PluginConfig) options: unknown,
+    @inject(TOKENS.Metrics) private readonly metrics: Parameters<typeof registerCollected>[0],
   ) {
     this.options = idleGcConfigSchema.parse(options ?? {});
   }
 
   setup(): void {
     this.hooks.on('reload', (event) => this.reload(event));
+    this.unregisterMetric = registerCollected(this.metrics, 'weir_idle_gc_removed_total', 'Idle dynamic pools removed', 'counter',
+      () => [{ labels: {}, value: this.removedTotal }]);
     this.arm();
   }
 
   dispose(): void {
     this.stopped = true;
+    this.unregisterMetric?.();
+    this.unregisterMetric = null;
     if (this.timer !== null) this.clock.clearTimeout(this.timer);
     this.timer = null;
   }
@@ -73,6 +81,7 @@ export class IdleGcPlugin implements WeirPlugin {
         this.logger.error({ pool: entry.pool.info.name, error: messageOf(err) }, 'retiring an idle dynamic pool failed');
       });
       removed.push(key);
+      this.removedTotal++;
       this.logger.info({ pool: entry.pool.info.name, idle_ms: idleFor }, 'idle dynamic pool removed');
     }
     return removed;

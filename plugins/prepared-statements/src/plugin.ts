@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { inject, injectable, size, TOKENS, REPORTS, type Hooks, type Kernel, type Logger, type WeirPlugin, type PluginDescriptor } from '@weir/kernel';
+import { inject, injectable, registerCollected, size, TOKENS, REPORTS, type Hooks, type Kernel, type Logger, type WeirPlugin, type PluginDescriptor } from '@weir/kernel';
 import { MESSAGE_HOOKS } from '@weir/proxy';
 import { StatementCache, STATEMENT_CACHE } from './statement-cache.js';
 import { StatementRegistry } from './statements.js';
@@ -48,6 +48,13 @@ export class PreparedStatementsPlugin implements WeirPlugin {
   setup(): void {
     const { cache, kernel } = this;
     kernel.container.register(STATEMENT_CACHE, { useValue: cache });
+    const metrics = kernel.metrics;
+    const perPool = (name: string, help: string, read: (r: ReturnType<StatementCache['report']>[number]) => number, type: 'counter' | 'gauge' = 'counter') =>
+      this.cleanup.push(registerCollected(metrics, name, help, type, () => cache.report().map((r) => ({ labels: { pool: r.pool }, value: read(r) }))));
+    perPool('weir_prepared_statements_hits_total', 'Statements found prepared on the server connection', (r) => r.hits);
+    perPool('weir_prepared_statements_misses_total', 'Statements prepared on a server connection', (r) => r.misses);
+    perPool('weir_prepared_statements_evictions_total', 'Statements closed to stay within max_per_connection', (r) => r.evictions);
+    perPool('weir_prepared_statements_cached', 'Statements prepared across the pool\'s server connections', (r) => r.statements, 'gauge');
     this.cleanup.push(this.hooks.on('drop', (conn) => void cache.drop(conn.id)));
     if (kernel.container.isRegistered(MESSAGE_HOOKS, true)) {
       const c = this.config;
@@ -60,6 +67,10 @@ export class PreparedStatementsPlugin implements WeirPlugin {
       }));
       this.logger.info({ max_per_connection: c.max_per_connection, max_statement_bytes: c.max_statement_bytes, max_client_statement_bytes: c.max_client_statement_bytes },
         'prepared statements through transaction pooling on');
+      this.cleanup.push(registerCollected(metrics, 'weir_prepared_statement_registry_bytes', 'Bytes of the statement shapes remembered (max_statement_bytes bounds them)', 'gauge',
+        () => [{ labels: {}, value: registry.bytes }]));
+      this.cleanup.push(registerCollected(metrics, 'weir_prepared_statement_registry_evictions_total', 'Statement shapes forgotten to stay within max_statements / max_statement_bytes', 'counter',
+        () => [{ labels: {}, value: registry.evictions }]));
       if (kernel.container.isRegistered(REPORTS, true)) {
         this.cleanup.push(kernel.resolve(REPORTS).register('PREPARED_STATEMENT_REGISTRY', () => ({
           columns: ['statements', 'max_statements', 'bytes', 'max_bytes', 'evictions'],

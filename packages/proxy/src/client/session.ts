@@ -769,8 +769,7 @@ export class ClientSession implements ScanSink, ServerOwner, InterceptIO {
     this.lease = null;
     this.pending = 0;
     server.releasedAt = this.host.coarseNow;
-    this.counters.xacts++;
-    this.counters.xactMicros += Math.round((performance.now() - this.leaseAt) * 1000);
+    this.counters.noteXact(Math.round((performance.now() - this.leaseAt) * 1000));
     lease.release();
     // Graceful shutdown: a client leaves once its transaction is done.
     if (this.host.shuttingDown && !this.draining) this.reject(SqlState.AdminShutdown, 'weir is shutting down');
