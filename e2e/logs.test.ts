@@ -50,4 +50,17 @@ describe('log_connections, log_disconnections, log_stats', () => {
     expect(lines(weir.logs, 'client disconnected')).toEqual([]);
     expect(lines(weir.logs, 'stats:')).toEqual([]);
   });
+
+  it('log_format pretty: one readable line per event, level names; json (default) has level names too', async () => {
+    const weir = await stack.startAnotherWeir({ general: { log_format: 'pretty' } });
+    const c = new pg.Client({ ...stack.conn(), port: weir.port });
+    await c.connect();
+    await c.query('SELECT 1');
+    await c.end();
+    const line = await weir.waitForLog(/client disconnected/, 10_000);
+    expect(line).toMatch(/^\d{4}-\d\d-\d\dT[\d:.]+Z INFO  .*client disconnected.* user=app database=appdb/);
+    expect(weir.logs.filter((l) => l.trim().startsWith('{'))).toEqual([]);
+    const [json] = lines(stack.weir.logs, 'weir listening');
+    expect(json?.level).toBe('info');
+  });
 });

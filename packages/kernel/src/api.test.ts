@@ -56,7 +56,7 @@ describe('@weir/kernel public API', () => {
     });
     logger.info({ pool: 'u@d' }, 'hello');
     const line = JSON.parse(chunks.join('').trim()) as Record<string, unknown>;
-    expect(line).toMatchObject({ level: 30, name: 'weir', pool: 'u@d', msg: 'hello' });
+    expect(line).toMatchObject({ level: 'info', name: 'weir', pool: 'u@d', msg: 'hello' });
     expect(() => kernel.silentLogger().error('nothing')).not.toThrow();
   });
 });

@@ -183,12 +183,8 @@ export class Kernel {
     if (toggled.length > 0) {
       this.logger.warn({ plugins: toggled }, 'plugins switched on or off take effect at the next start');
     }
-    try {
-      await this.hooks.runReload({ previous, next, diff });
-    } catch (err) {
-      this.logger.error({ err }, 'reload failed; the running config stays');
-      throw err;
-    }
+    // A failure is the caller's to log (one line per reload: the proxy's 'RELOAD failed').
+    await this.hooks.runReload({ previous, next, diff });
     this.config = next;
     this.logger.info({ changed: diff.changed.length, poolsAdded: diff.poolsAdded, poolsRemoved: diff.poolsRemoved, poolsChanged: diff.poolsChanged }, 'config reloaded');
     return diff;

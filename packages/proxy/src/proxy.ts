@@ -93,7 +93,7 @@ export class Proxy implements SessionHost, PoolFactory {
   private readonly janitor = new Janitor(this.sessions, () => this.general());
 
   constructor(private readonly options: ProxyOptions) {
-    this.logger = options.logger ?? createLogger({ level: options.config.general.log_level });
+    this.logger = options.logger ?? createLogger({ level: options.config.general.log_level, format: options.config.general.log_format });
     this.plugins = options.plugins ?? [];
     this.cancels = new CancelKeys(this.logger);
     this.evictLog = new LogDigest(this.logger, 'warn', 'max_client_conn reached: dropping the oldest client that has not finished logging in');
@@ -345,9 +345,11 @@ export class Proxy implements SessionHost, PoolFactory {
       return { ok: false, error: (e as Error).message };
     }
     try {
-      const diff = await this.kernel.reload(next as unknown as Config);
-      this.tls = loadTls(next.general);
-      this.logger.info({ changed: diff.changed.length }, 'config reloaded');
+      // TLS files first: a reload that cannot read them changes nothing. The kernel logs the one
+      // 'config reloaded' line.
+      const tls = loadTls(next.general);
+      await this.kernel.reload(next as unknown as Config);
+      this.tls = tls;
       return { ok: true };
     } catch (e) {
       this.logger.error({ code: (e as WeirError).code }, `RELOAD failed: ${(e as Error).message}`);

@@ -62,7 +62,7 @@ async function main(argv: string[]): Promise<number> {
     console.log(`${file}: ok (${Object.keys(parsed.pools).length} pool section(s))`);
     return 0;
   }
-  const logger = createLogger({ level: parsed.general.log_level, name: 'weir' });
+  const logger = createLogger({ level: parsed.general.log_level, format: parsed.general.log_format, name: 'weir' });
   const proxy = new Proxy({ config: parsed, configFile: file, plugins: plugins.all(), logger });
   await proxy.start();
   return new Promise<number>((resolve) => {

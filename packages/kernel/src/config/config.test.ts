@@ -230,6 +230,7 @@ describe('parseConfig', () => {
       shutdown_timeout: 10_000,
       client_login_timeout: 60_000,
       log_level: 'info',
+      log_format: 'json',
       max_client_conn: 1000,
       client_tls_sslmode: 'disable',
       server_tls_sslmode: 'prefer',

@@ -38,6 +38,7 @@ export const generalSchema = z.preprocess((v) => {
   server_tls_key_file: z.string().min(1).optional(),
   server_tls_protocols: tlsProtocols.default('secure'),
   log_level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  log_format: z.enum(['json', 'pretty']).default('json'),
   max_client_conn: z.number().int().min(1).default(1000),
   log_connections: z.boolean().default(true),
   log_disconnections: z.boolean().default(true),

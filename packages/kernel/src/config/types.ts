@@ -23,6 +23,8 @@ export interface GeneralConfig {
   server_tls_key_file?: string;
   server_tls_protocols: string;
   log_level: string;
+  /** json (one object per line) or pretty (one readable line); read at start. */
+  log_format: 'json' | 'pretty';
   max_client_conn: number;
   /** Info lines for each login and each disconnect of a logged-in client (address, user, database, duration, reason). */
   log_connections: boolean;
