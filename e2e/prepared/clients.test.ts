@@ -327,7 +327,7 @@ describe('psql and the admin console', () => {
     const r = await psql(stack.weir.port, ['SHOW PREPARED_STATEMENTS'], { database: 'weir', user: 'admin', password: 'admin' });
     expect(r.code, r.stderr).toBe(0);
     const rows = await stack.show('PREPARED_STATEMENTS');
-    expect(Object.keys(rows[0])).toEqual(['pool', 'connections', 'statements', 'hits', 'misses', 'evictions']);
+    expect(Object.keys(rows[0])).toEqual(['pool', 'connections', 'statements', 'hits', 'misses', 'evictions', 'stale']);
     const mine = rows.find((x) => x.pool === `app@${DB}`)!;
     expect(Number(mine.hits)).toBeGreaterThan(0);
     expect(Number(mine.misses)).toBeGreaterThan(0);

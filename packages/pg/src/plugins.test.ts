@@ -136,7 +136,7 @@ describe('prepared statements', () => {
       const onServer = (await client.query('SELECT name FROM pg_prepared_statements ORDER BY name')).rows.map((r) => r.name);
       expect(onServer).toEqual(['s22', 's333']);
       client.release();
-      expect(p.report('PREPARED_STATEMENTS')!.rows).toEqual([['app@appdb', 1, 2, 1, 3, 1]]);
+      expect(p.report('PREPARED_STATEMENTS')!.rows).toEqual([['app@appdb', 1, 2, 1, 3, 1, 0]]);
 
       expect((await q('s1', 10)).rows[0].n).toBe(12); // prepared again after its eviction
 

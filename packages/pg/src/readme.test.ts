@@ -32,7 +32,7 @@ it('the README example runs', async () => {
   try {
     const mod = (await import(/* @vite-ignore */ file)) as { main: () => Promise<void> };
     await mod.main();
-    expect(log.mock.calls).toEqual([['hello'], ['tenant_a', 1], [[['tenant_a@tenant_a', 1, 1, 0, 1, 0]]]]);
+    expect(log.mock.calls).toEqual([['hello'], ['tenant_a', 1], [[['tenant_a@tenant_a', 1, 1, 0, 1, 0, 0]]]]);
   } finally {
     log.mockRestore();
     for (const [k, v] of Object.entries(env)) {

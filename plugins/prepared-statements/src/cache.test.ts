@@ -104,9 +104,9 @@ describe('StatementCache', () => {
     expect(cache.connections).toBe(3);
     expect(cache.for(1, 'a@db')).toBe(cache.peek(1));
     expect(cache.report()).toEqual([
-      { pool: 'a@db', connections: 2, statements: 3, hits: 5, misses: 3, evictions: 0 },
-      { pool: 'b@db', connections: 1, statements: 1, hits: 0, misses: 0, evictions: 0 },
-      { pool: 'c@db', connections: 0, statements: 0, hits: 0, misses: 0, evictions: 1 },
+      { pool: 'a@db', connections: 2, statements: 3, hits: 5, misses: 3, evictions: 0, stale: 0 },
+      { pool: 'b@db', connections: 1, statements: 1, hits: 0, misses: 0, evictions: 0, stale: 0 },
+      { pool: 'c@db', connections: 0, statements: 0, hits: 0, misses: 0, evictions: 1, stale: 0 },
     ]);
     expect(cache.drop(1)).toBe(true);
     expect(cache.drop(1)).toBe(false);
@@ -148,29 +148,33 @@ describe('StatementCache', () => {
     expect(statementBytes('é', [])).toBe(2);
   });
 
-  it("a client's names hold bytes: counted once per name, given back on Close, DEALLOCATE and DISCARD", () => {
+  it("a client's names hold bytes: each its statement's, its own and 64; given back on Close, DEALLOCATE and DISCARD", () => {
     const r = new StatementRegistry({ maxStatements: 10, maxBytes: 1 << 20 });
     const a = r.intern('SELECT 1', []);
     const b = r.intern('SELECT 22', []);
+    const cost = (name: string, s: { bytes: number }) => s.bytes + 64 + name.length;
     const c = new ClientStatements();
     c.set('s1', a);
-    c.set('s2', a);
+    c.parsed('s2', a, 7);
     c.set('', b);
-    expect(c.bytes).toBe(2 * a.bytes + b.bytes);
-    expect(c.bytesWith('s1', b.bytes)).toBe(a.bytes + 2 * b.bytes);
+    expect(c.bytes).toBe(cost('s1', a) + cost('s2', a) + cost('', b));
+    expect(c.parsedAt('s2')).toBe(7);
+    expect(c.parsedAt('s1')).toBe(0);
+    expect(c.bytesWith('s1', b.bytes)).toBe(cost('s1', b) + cost('s2', a) + cost('', b));
     c.set('s1', b);
-    expect(c.bytes).toBe(a.bytes + 2 * b.bytes);
+    expect(c.bytes).toBe(cost('s1', b) + cost('s2', a) + cost('', b));
     const one = c.takeOne('s2');
-    expect(c.bytes).toBe(2 * b.bytes);
+    expect(c.bytes).toBe(cost('s1', b) + cost('', b));
+    expect(c.parsedAt('s2')).toBe(0);
     c.restore(one);
-    expect(c.bytes).toBe(a.bytes + 2 * b.bytes);
+    expect(c.bytes).toBe(cost('s1', b) + cost('s2', a) + cost('', b));
     const all = c.takeNamed();
-    expect(c.bytes).toBe(b.bytes);
+    expect(c.bytes).toBe(cost('', b));
     c.set('s1', a);                            // named again since: restore keeps the new one
     c.restore(all);
     expect(c.get('s1')).toBe(a);
     expect(c.get('s2')).toBe(a);
-    expect(c.bytes).toBe(2 * a.bytes + b.bytes);
+    expect(c.bytes).toBe(cost('s1', a) + cost('s2', a) + cost('', b));
     c.set('', null);
     c.set('s1', null);
     c.set('s2', null);
@@ -178,7 +182,7 @@ describe('StatementCache', () => {
   });
 
   it('config: defaults, strict keys', () => {
-    expect(configSchema.parse({})).toEqual({ max_per_connection: 1000, cache_anonymous: true, max_statements: 10_000,
+    expect(configSchema.parse({})).toEqual({ max_per_connection: 1000, cache_anonymous: false, max_statements: 10_000,
       max_statement_bytes: 64 * 1024 ** 2, max_client_statement_bytes: 16 * 1024 ** 2 });
     expect(configSchema.parse({ max_statement_bytes: '1MB', max_client_statement_bytes: 4096 })).toMatchObject({ max_statement_bytes: 1024 ** 2, max_client_statement_bytes: 4096 });
     expect(() => configSchema.parse({ max_client_statement_bytes: '12 parsecs' })).toThrow(/expected a size/);

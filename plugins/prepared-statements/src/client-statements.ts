@@ -1,12 +1,21 @@
 import type { Statement } from './statements.js';
 
+/** What a name costs beyond its statement: its own characters and this much bookkeeping. */
+const NAME_BYTES = 64;
+
+function cost(name: string, stmt: Statement): number {
+  return stmt.bytes + NAME_BYTES + name.length;
+}
+
 /**
  * What one client has prepared, under its own names, and the bytes those names hold
- * (counted once per name, against max_client_statement_bytes). Every change of a name goes
+ * (each name counts its statement's bytes, its own length and 64, against max_client_statement_bytes). Every change of a name goes
  * through here so the count stays true; the whole object goes when the client's session does.
  */
 export class ClientStatements {
   private named = new Map<string, Statement>();
+  /** When the client's Parse of each name was handled (the plugin's Parse counter): the server copy it runs must be at least as new. */
+  private readonly since = new Map<string, number>();
   private unnamedStmt: Statement | null = null;
   /** Bytes of the statements under the client's names, the unnamed one included. */
   bytes = 0;
@@ -25,14 +34,27 @@ export class ClientStatements {
 
   /** The bytes the client would hold with `name` naming a statement of `bytes` bytes. */
   bytesWith(name: string, bytes: number): number {
-    return this.bytes - (this.get(name)?.bytes ?? 0) + bytes;
+    const old = this.get(name);
+    return this.bytes - (old === null ? 0 : cost(name, old)) + bytes + NAME_BYTES + name.length;
+  }
+
+  /** When the client's Parse of `name` was handled (0: unknown, any server copy will do). */
+  parsedAt(name: string): number {
+    return this.since.get(name) ?? 0;
+  }
+
+  /** `name` names `stmt` from a Parse handled at `at`. */
+  parsed(name: string, stmt: Statement, at: number): void {
+    this.set(name, stmt);
+    this.since.set(name, at);
   }
 
   set(name: string, stmt: Statement | null): void {
     const old = this.get(name);
     if (old === stmt) return;
-    if (old !== null) this.bytes -= old.bytes;
-    if (stmt !== null) this.bytes += stmt.bytes;
+    if (old !== null) this.bytes -= cost(name, old);
+    if (stmt !== null) this.bytes += cost(name, stmt);
+    else this.since.delete(name);
     if (name === '') this.unnamedStmt = stmt;
     else if (stmt === null) this.named.delete(name);
     else this.named.set(name, stmt);
@@ -42,7 +64,10 @@ export class ClientStatements {
   takeNamed(): Map<string, Statement> {
     const before = this.named;
     this.named = new Map();
-    for (const s of before.values()) this.bytes -= s.bytes;
+    for (const [name, s] of before) {
+      this.bytes -= cost(name, s);
+      this.since.delete(name);
+    }
     return before;
   }
 

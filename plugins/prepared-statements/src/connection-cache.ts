@@ -11,7 +11,8 @@
  * not known to exist yet.
  */
 export class ConnectionStatements {
-  private readonly names = new Map<string, true>();
+  /** Name → when its Parse was sent here (the plugin's Parse counter), least recently used first. */
+  private readonly names = new Map<string, number>();
   private readonly doubtful = new Map<string, number>();
   private readonly parsing = new Map<string, number>();
   private version = 0;
@@ -24,15 +25,22 @@ export class ConnectionStatements {
 
   /** Is `name` prepared here? Marks it recently used. */
   has(name: string): boolean {
-    if (!this.names.delete(name)) return false;
-    this.names.set(name, true);
+    const at = this.names.get(name);
+    if (at === undefined) return false;
+    this.names.delete(name);
+    this.names.set(name, at);
     return true;
   }
 
-  /** Record `name` as prepared; returns the name evicted to stay within the bound, if any. */
-  add(name: string): string | null {
+  /** When the Parse of `name` held here was sent (undefined: not held). */
+  preparedAt(name: string): number | undefined {
+    return this.names.get(name);
+  }
+
+  /** Record `name` as prepared by a Parse sent at `at`; returns the name evicted to stay within the bound, if any. */
+  add(name: string, at = 0): string | null {
     this.names.delete(name);
-    this.names.set(name, true);
+    this.names.set(name, at);
     if (this.names.size <= this.max) return null;
     const oldest = this.names.keys().next().value as string;
     this.names.delete(oldest);

@@ -7,8 +7,12 @@ import { installProxyHandlers, PLUGIN_NAME } from './proxy-handlers.js';
 
 export const configSchema = z.object({
   max_per_connection: z.number().int().positive().default(1000),
-  /** Cache repeated unnamed (anonymous) Parse of the same query shape too. */
-  cache_anonymous: z.boolean().default(true),
+  /**
+   * Cache repeated unnamed (anonymous) Parse of the same query shape too. Off by default: an
+   * unnamed statement is planned afresh by PostgreSQL at every Parse, so a shared one could give
+   * a client an error PostgreSQL would not (0A000 once after an ALTER TABLE of what it reads).
+   */
+  cache_anonymous: z.boolean().default(false),
   /** Distinct statement shapes remembered across all clients. */
   max_statements: z.number().int().positive().default(10_000),
   /** Bytes of those statements (query text and parameter types), over all clients: the least recently used are forgotten first. */
@@ -54,6 +58,7 @@ export class PreparedStatementsPlugin implements WeirPlugin {
     perPool('weir_prepared_statements_hits_total', 'Statements found prepared on the server connection', (r) => r.hits);
     perPool('weir_prepared_statements_misses_total', 'Statements prepared on a server connection', (r) => r.misses);
     perPool('weir_prepared_statements_evictions_total', 'Statements closed to stay within max_per_connection', (r) => r.evictions);
+    perPool('weir_prepared_statements_stale_total', 'Statements forgotten because a table they read changed (0A000)', (r) => r.stale);
     perPool('weir_prepared_statements_cached', 'Statements prepared across the pool\'s server connections', (r) => r.statements, 'gauge');
     this.cleanup.push(this.hooks.on('drop', (conn) => void cache.drop(conn.id)));
     if (kernel.container.isRegistered(MESSAGE_HOOKS, true)) {
@@ -80,8 +85,8 @@ export class PreparedStatementsPlugin implements WeirPlugin {
     }
     if (kernel.container.isRegistered(REPORTS, true)) {
       this.cleanup.push(kernel.resolve(REPORTS).register('PREPARED_STATEMENTS', () => ({
-        columns: ['pool', 'connections', 'statements', 'hits', 'misses', 'evictions'],
-        rows: cache.report().map((r) => [r.pool, r.connections, r.statements, r.hits, r.misses, r.evictions]),
+        columns: ['pool', 'connections', 'statements', 'hits', 'misses', 'evictions', 'stale'],
+        rows: cache.report().map((r) => [r.pool, r.connections, r.statements, r.hits, r.misses, r.evictions, r.stale]),
       }), descriptor.name));
     }
   }

@@ -12,6 +12,8 @@ import { ClientStatements } from './client-statements.js';
 export const PLUGIN_NAME = '@weir/plugin-prepared-statements';
 
 const FAILED_TRANSACTION = 0x45; // 'E'
+/** feature_not_supported: what a Bind gets for "cached plan must not change result type". */
+const STALE_PLAN = '0A000';
 
 const CLIENT = Symbol('weir.prepared-statements.client');
 const EMPTY_QUERY = query('');
@@ -63,6 +65,12 @@ function refusal(bytes: number, limit: number): Buffer {
  */
 export function installProxyHandlers(hooks: MessageHooks, cache: StatementCache, registry: StatementRegistry, opts: HandlerOptions): () => void {
   /**
+   * Counts client Parses handled and Parses sent to servers. A client runs its statement only on
+   * a server copy prepared after its own Parse (PostgreSQL plans a statement when it is parsed:
+   * a copy from before, e.g. before an ALTER TABLE, could fail where PostgreSQL would not).
+   */
+  let clock = 0;
+  /**
    * Prepare `stmt` on the current server; `answer` decides whether the client sees the
    * ParseComplete. `reparse`: the cache lists it but it may not exist (its Parse is unanswered,
    * or the transaction failed): close it first.
@@ -73,7 +81,7 @@ export function installProxyHandlers(hooks: MessageHooks, cache: StatementCache,
     stats.misses++;
     const name = stmt.name;
     const closeFirst = reparse || conn.isDoubtful(name);
-    const evicted = conn.add(name);
+    const evicted = conn.add(name, ++clock);
     if (evicted !== null) {
       stats.evictions++;
       conn.doubt(evicted);
@@ -104,16 +112,23 @@ export function installProxyHandlers(hooks: MessageHooks, cache: StatementCache,
     });
   }
 
-  function ensure(ctx: InterceptContext, stmt: Statement): void {
+  /** `stmt` (the client's under `name`) is prepared on this server, by a Parse no older than the client's. */
+  function ensure(ctx: InterceptContext, stmt: Statement, name: string): void {
     const conn = cache.for(ctx.serverId, ctx.poolName);
-    if (conn.has(stmt.name)) cache.poolStats(ctx.poolName).hits++;
-    else prepare(ctx, conn, stmt, Answer.Hide);
+    const held = conn.has(stmt.name);
+    if (held && conn.preparedAt(stmt.name)! >= clientOf(ctx).parsedAt(name)) cache.poolStats(ctx.poolName).hits++;
+    else prepare(ctx, conn, stmt, Answer.Hide, undefined, held);
   }
 
+  /** The client's statement under `name`; one whose plan went stale is replaced by a fresh one of the same text. */
   function lookup(ctx: InterceptContext, name: string): Statement | null | undefined {
     const c = ctx.state.get(CLIENT) as ClientStatements | undefined;
     if (c === undefined) return undefined;
-    return c.get(name);
+    const s = c.get(name);
+    if (s === null || !s.stale) return s;
+    const fresh = registry.intern(s.query, s.paramTypes);
+    c.set(name, fresh);
+    return fresh;
   }
 
   const onParse = (ctx: InterceptContext, m: ClientMessage): boolean => {
@@ -161,7 +176,8 @@ export function installProxyHandlers(hooks: MessageHooks, cache: StatementCache,
     // A Parse that does not take effect (it fails, or the server skips it after an earlier
     // error) leaves the client's names as they were; PostgreSQL drops the unnamed statement
     // before parsing, so a failed unnamed Parse leaves none.
-    client.set(p.name, stmt);
+    // Unnamed statements shared by cache_anonymous take any copy (that is the option's bargain).
+    client.parsed(p.name, stmt, p.name === '' ? 0 : ++clock);
     if (pending === undefined) client.parsing.set(p.name, { count: 1, syncs: ctx.syncs });
     else {
       pending.count++;
@@ -173,9 +189,10 @@ export function installProxyHandlers(hooks: MessageHooks, cache: StatementCache,
       if (failed && client.get(p.name) === stmt) client.set(p.name, p.name === '' && !skipped ? null : prev);
     };
     const conn = cache.for(ctx.serverId, ctx.poolName);
-    // A hit only when the statement is known to exist and the transaction has not failed
-    // (PostgreSQL refuses a Parse in a failed transaction: let the server answer that).
-    if (conn.has(stmt.name) && conn.settled(stmt.name) && ctx.txStatus !== FAILED_TRANSACTION) {
+    // A hit only for an unnamed statement (cache_anonymous: shared copies, planned when first
+    // parsed) known to exist, and not in a failed transaction (PostgreSQL refuses a Parse there:
+    // let the server answer that). A named one is parsed again where its copy predates this Parse.
+    if (p.name === '' && conn.has(stmt.name) && conn.settled(stmt.name) && ctx.txStatus !== FAILED_TRANSACTION) {
       cache.poolStats(ctx.poolName).hits++;
       ctx.reply(PARSE_COMPLETE, (skipped) => undo(skipped, skipped));
       return true;
@@ -188,8 +205,15 @@ export function installProxyHandlers(hooks: MessageHooks, cache: StatementCache,
     const b = decodeBind(m.buffer, m.bodyStart, m.end);
     const stmt = lookup(ctx, b.statement);
     if (!stmt) return false;
-    ensure(ctx, stmt);
-    ctx.send(renameBindStatement(m.buffer, m.start, m.end, b, stmt.name));
+    ensure(ctx, stmt, b.statement);
+    ctx.send(renameBindStatement(m.buffer, m.start, m.end, b, stmt.name), Answer.Forward, (failed, skipped, sqlstate) => {
+      // The table changed under a shared statement: this client gets PostgreSQL's error (as it
+      // would for a statement of its own prepared before the change), nobody after it does.
+      if (failed && !skipped && sqlstate === STALE_PLAN && !stmt.stale) {
+        registry.forget(stmt);
+        cache.poolStats(ctx.poolName).stale++;
+      }
+    });
     return true;
   };
 
@@ -198,7 +222,7 @@ export function installProxyHandlers(hooks: MessageHooks, cache: StatementCache,
     if (d.kind !== 'S') return false;
     const stmt = lookup(ctx, d.name);
     if (!stmt) return false;
-    ensure(ctx, stmt);
+    ensure(ctx, stmt, d.name);
     ctx.send(describe('S', stmt.name));
     return true;
   };
@@ -275,7 +299,7 @@ export function installProxyHandlers(hooks: MessageHooks, cache: StatementCache,
     },
     answer(state, m, pool) {
       const p = decodeParse(m.buffer, m.bodyStart, m.end);
-      clientIn(state).set(p.name, registry.intern(p.query, p.paramTypes));
+      clientIn(state).parsed(p.name, registry.intern(p.query, p.paramTypes), p.name === '' ? 0 : ++clock);
       cache.poolStats(pool).hits++;
       return PARSE_COMPLETE;
     },

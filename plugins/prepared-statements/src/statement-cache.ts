@@ -5,6 +5,8 @@ export interface PoolStatementStats {
   hits: number;
   misses: number;
   evictions: number;
+  /** Statements forgotten because their plan went stale (0A000 after an ALTER). */
+  stale: number;
 }
 
 /**
@@ -44,7 +46,7 @@ export class StatementCache {
   poolStats(pool: string): PoolStatementStats {
     let s = this.stats.get(pool);
     if (s === undefined) {
-      s = { hits: 0, misses: 0, evictions: 0 };
+      s = { hits: 0, misses: 0, evictions: 0, stale: 0 };
       this.stats.set(pool, s);
     }
     return s;
@@ -56,7 +58,7 @@ export class StatementCache {
     for (const [pool, s] of this.stats) rows.set(pool, { pool, connections: 0, statements: 0, ...s });
     for (const c of this.byConnection.values()) {
       let r = rows.get(c.pool);
-      if (!r) rows.set(c.pool, (r = { pool: c.pool, connections: 0, statements: 0, hits: 0, misses: 0, evictions: 0 }));
+      if (!r) rows.set(c.pool, (r = { pool: c.pool, connections: 0, statements: 0, hits: 0, misses: 0, evictions: 0, stale: 0 }));
       r.connections++;
       r.statements += c.size;
     }

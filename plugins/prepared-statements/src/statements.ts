@@ -12,6 +12,12 @@ export interface Statement {
   readonly bytes: number;
   /** A server has accepted its Parse once: the query text and types are valid. */
   verified: boolean;
+  /**
+   * Its plan went stale (a Bind got 0A000 "cached plan must not change result type", after an
+   * ALTER TABLE of what it reads): forgotten by the registry; clients naming it are moved to a
+   * freshly prepared statement of the same text at their next use.
+   */
+  stale: boolean;
 }
 
 /**
@@ -61,11 +67,18 @@ export class StatementRegistry {
     let s = this.byShape.get(key);
     if (s === undefined) {
       const name = `${this.prefix}${(++this.seq).toString(36)}`;
-      s = { name, query, paramTypes: [...paramTypes], parse: parse(name, query, [...paramTypes]), bytes: statementBytes(query, paramTypes), verified: false };
+      s = { name, query, paramTypes: [...paramTypes], parse: parse(name, query, [...paramTypes]), bytes: statementBytes(query, paramTypes), verified: false, stale: false };
       // One larger than the whole budget is used but not remembered.
       this.byShape.set(key, s);
     }
     return s;
+  }
+
+  /** Forget a statement whose plan went stale: the next intern of its shape makes a new one. */
+  forget(s: Statement): void {
+    s.stale = true;
+    const key = shapeKey(s.query, s.paramTypes);
+    if (this.byShape.peek(key) === s) this.byShape.delete(key);
   }
 
   get size(): number {

@@ -39,9 +39,10 @@ export interface InterceptContext {
   /**
    * Send whole messages to the server. `done(failed, skipped)` runs once the answer to the last
    * of them has come back (failed: an ErrorResponse, or no answer; skipped: no answer because
-   * the server skipped it after an earlier error in the extended protocol).
+   * the server skipped it after an earlier error in the extended protocol; sqlstate: the code of
+   * the ErrorResponse an extended-protocol message got).
    */
-  send(bytes: Buffer, answer?: Answer, done?: (failed: boolean, skipped: boolean) => void): void;
+  send(bytes: Buffer, answer?: Answer, done?: (failed: boolean, skipped: boolean, sqlstate?: string) => void): void;
   /**
    * Answer the client at this point of the response stream without involving the server.
    * `done(skipped)` runs when the reply goes out, or is dropped because an earlier message

@@ -1,5 +1,5 @@
 import type { ConnectionId } from '@weir/kernel';
-import { Framer, Msg } from '@weir/protocol';
+import { Framer, Msg, decodeErrorFields } from '@weir/protocol';
 import { Answer, messageHookFailed, type ClientMessage, type InterceptContext, type MessageHooks } from './hooks.js';
 import { Plan, Kind, kindOf, ends } from './plan.js';
 
@@ -119,7 +119,7 @@ export class Interceptor implements InterceptContext {
 
   // ------------------------------------------------------------ InterceptContext
 
-  send(bytes: Buffer, answer: Answer = Answer.Forward, done?: (failed: boolean, skipped: boolean) => void): void {
+  send(bytes: Buffer, answer: Answer = Answer.Forward, done?: (failed: boolean, skipped: boolean, sqlstate?: string) => void): void {
     if (done !== undefined) done = this.named(done);
     const io = this.io!;
     // One plan entry per message that the server answers; `done` rides on the last one.
@@ -262,10 +262,20 @@ export class Interceptor implements InterceptContext {
       // A simple query, or a Sync whose implicit commit failed: answered by ReadyForQuery all the same.
       if (kind === Kind.Query || kind === Kind.Sync) plan.markHeadFailed();
       // Extended protocol: the server skips everything up to the next Sync.
-      else plan.failToSync();
+      else plan.failToSync(this.serverErrorCode());
       return;
     }
     if (ends(kind, type)) plan.shift(false);
+  }
+
+  /** SQLSTATE of the ErrorResponse the server framer holds ('' if unreadable). */
+  private serverErrorCode(): string {
+    const f = this.serverFramer;
+    try {
+      return decodeErrorFields(f.buffer, f.bodyStart, f.end).code;
+    } catch {
+      return '';
+    }
   }
 
   private gatherReplies(): void {

@@ -38,8 +38,11 @@ export function ends(kind: number, type: number): boolean {
   }
 }
 
-/** failed: the message got an ErrorResponse or no answer at all; skipped: no answer (the server skipped it after an earlier error). */
-type Done = ((failed: boolean, skipped: boolean) => void) | null;
+/**
+ * failed: the message got an ErrorResponse or no answer at all; skipped: no answer (the server
+ * skipped it after an earlier error); sqlstate: the code of the ErrorResponse it got, if it got one.
+ */
+type Done = ((failed: boolean, skipped: boolean, sqlstate?: string) => void) | null;
 
 /** A ring buffer of plan entries (parallel arrays: no object per entry). */
 export class Plan {
@@ -133,7 +136,7 @@ export class Plan {
    * next Sync fail unanswered (the server skips them); with no Sync sent yet, so do later pushes.
    * Their owners are told last first, so that each can undo what it assumed in reverse order.
    */
-  failToSync(): void {
+  failToSync(sqlstate = ''): void {
     this.headFailed = false;
     const failed = this.take();
     let skipped: Done[] | null = null;
@@ -143,7 +146,7 @@ export class Plan {
     }
     if (this.size === 0) this.skipping = true;
     if (skipped !== null) for (let i = skipped.length - 1; i >= 0; i--) skipped[i]!(true, true);
-    if (failed !== null) failed(true, false);
+    if (failed !== null) failed(true, false, sqlstate);
   }
 
   clear(): void {
