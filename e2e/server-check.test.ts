@@ -82,4 +82,25 @@ describe('server_check_query', () => {
       await c.end();
     }
   });
+
+  it('with a message-hook plugin on (prepared statements): the check stays hidden from the framed path', async () => {
+    const weir = await stack.startAnotherWeir({
+      general: { server_check_delay: '2s', server_check_query: JSON.stringify(`select nextval('weir_checks')`) },
+      plugins: 'plugins:\n  prepared_statements:\n    enabled: true\n',
+    });
+    const c = new pg.Client({ ...stack.conn(), port: weir.port });
+    await c.connect();
+    try {
+      const q = { name: 'plus', text: 'SELECT $1::int + 1 AS v', values: [1] };
+      expect((await c.query(q)).rows).toEqual([{ v: 2 }]);
+      const before = await checks();
+      await sleep(3_500);
+      expect((await c.query(q)).rows).toEqual([{ v: 2 }]);
+      expect(await checks()).toBe(before + 1);
+      expect((await c.query(q)).rows).toEqual([{ v: 2 }]);
+      expect(await checks()).toBe(before + 1);
+    } finally {
+      await c.end();
+    }
+  });
 });
