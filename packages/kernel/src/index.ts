@@ -33,3 +33,4 @@ export { registerCollected, histogramValues, type MetricValue } from './collecte
 export { inject, injectable } from 'tsyringe';
 export type { InjectionToken, DependencyContainer } from 'tsyringe';
 export { Reports, REPORTS, type Report, type ReportSource } from './reports.js';
+export { KERNEL_VERSION, satisfiesRange } from './version.js';

@@ -1,7 +1,12 @@
 import { ErrorCodes, WeirError } from './errors.js';
 import type { PluginClass } from './plugin-types.js';
+import { KERNEL_VERSION, satisfiesRange } from './version.js';
 
-/** Index plugin classes by configKey; two with the same configKey or name is WEIR_E_PLUGIN_DUPLICATE. */
+/**
+ * Index plugin classes by configKey; two with the same configKey or name is WEIR_E_PLUGIN_DUPLICATE,
+ * one whose descriptor's `kernel` range this kernel does not satisfy WEIR_E_PLUGIN_KERNEL_VERSION
+ * (for every plugin, built-in, external or a host app's).
+ */
 export function indexPlugins(plugins: readonly PluginClass[]): Map<string, PluginClass> {
   const byKey = new Map<string, PluginClass>();
   const byName = new Map<string, PluginClass>();
@@ -11,6 +16,11 @@ export function indexPlugins(plugins: readonly PluginClass[]): Map<string, Plugi
       throw new WeirError(ErrorCodes.PLUGIN_INVALID, `plugin class ${P.name || '(anonymous)'} has no valid static "plugin" descriptor (name, configKey, configSchema)`, {
         plugin: P.name,
       });
+    }
+    if (d.kernel !== undefined && !satisfiesRange(KERNEL_VERSION, d.kernel)) {
+      throw new WeirError(ErrorCodes.PLUGIN_KERNEL_VERSION,
+        `plugin ${d.name} (plugins.${d.configKey}) supports @weir/kernel ${d.kernel}, this is ${KERNEL_VERSION}`,
+        { plugin: d.name, key: `plugins.${d.configKey}`, range: d.kernel, kernel: KERNEL_VERSION });
     }
     const sameKey = byKey.get(d.configKey);
     const sameName = byName.get(d.name);

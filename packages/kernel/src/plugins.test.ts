@@ -14,6 +14,7 @@ import type { PluginClass, PluginDescriptor, WeirPlugin } from './plugin-types.j
 import { PoolRegistry } from './registry.js';
 import { TOKENS, createToken, type ConfigRef } from './tokens.js';
 import { duration } from './config/duration.js';
+import { KERNEL_VERSION, satisfiesRange } from './version.js';
 
 /** A plugin class that logs setup/dispose into `log`. */
 function plugin(configKey: string, log: string[], extra: Partial<PluginDescriptor> = {}): PluginClass {
@@ -94,6 +95,29 @@ describe('plugin order', () => {
     const err = await startError(kernel);
     expect(err.code).toBe('WEIR_E_PLUGIN_NOT_FOUND');
     expect(err.message).toContain('plugins.ghost');
+  });
+
+  it('a plugin whose kernel range this kernel does not satisfy is refused at registration, whoever registers it', () => {
+    const old = plugin('old', [], { kernel: '^9.0.0' });
+    expect(() => new Kernel({ config: config(), plugins: [old] })).toThrow(expect.objectContaining({
+      code: 'WEIR_E_PLUGIN_KERNEL_VERSION', message: expect.stringMatching(/p-old \(plugins\.old\) supports @weir\/kernel \^9\.0\.0, this is 0\./),
+    }));
+    const fine = plugin('fine', [], { kernel: `^${KERNEL_VERSION}` });
+    expect(() => new Kernel({ config: config(), plugins: [fine] })).not.toThrow();
+  });
+
+  it('kernel ranges: ^, ~, >=, exact, *', () => {
+    expect(satisfiesRange('0.1.3', '^0.1.0')).toBe(true);
+    expect(satisfiesRange('0.2.0', '^0.1.0')).toBe(false);
+    expect(satisfiesRange('1.4.0', '^1.2.0')).toBe(true);
+    expect(satisfiesRange('2.0.0', '^1.2.0')).toBe(false);
+    expect(satisfiesRange('1.2.9', '~1.2.0')).toBe(true);
+    expect(satisfiesRange('1.3.0', '~1.2.0')).toBe(false);
+    expect(satisfiesRange('3.0.0', '>=1.2.0')).toBe(true);
+    expect(satisfiesRange('1.2.3', '1.2.3')).toBe(true);
+    expect(satisfiesRange('1.2.4', '1.2.3')).toBe(false);
+    expect(satisfiesRange('9.9.9', '*')).toBe(true);
+    expect(satisfiesRange('1.0.0', 'latest')).toBe(false);
   });
 
   it('two plugins with one configKey or name are WEIR_E_PLUGIN_DUPLICATE', () => {
