@@ -7,13 +7,12 @@
  */
 import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parseDuration, readYaml } from '@weir/kernel';
 import { defaultWeirBin } from '@weir/testkit';
 import { run } from './helpers.js';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const root = path.resolve(__dirname, '..');
 const text = (f: string) => readFileSync(path.join(root, f), 'utf8');
 const yaml = (f: string): any => readYaml(text(f), f).doc.toJS();
 const k8s = (f: string): any => yaml(`deploy/kubernetes/${f}`);

@@ -4,6 +4,7 @@
  * while weir accepts clients and 503 while it drains.
  */
 import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import http from 'node:http';
 import net from 'node:net';
 import pg from 'pg';
@@ -96,10 +97,10 @@ describe('GET /metrics', () => {
       expect(r.body).toContain('# TYPE weir_prepared_statements_evictions_total counter');
       // docs/grafana-dashboard.json reads only metrics weir serves: these, or those of plugins not
       // enabled here (auth_query, idle_gc), registered in their sources.
-      const dashboard = readFileSync(new URL('../docs/grafana-dashboard.json', import.meta.url), 'utf8');
+      const dashboard = readFileSync(path.resolve(__dirname, '../docs/grafana-dashboard.json'), 'utf8');
       const used = new Set([...dashboard.matchAll(/\bweir_[a-z_]+/g)].map((m) => m[0].replace(/_bucket$/, '')));
       expect(used.size).toBeGreaterThan(10);
-      const sources = ['auth-query', 'idle-gc'].map((d) => readFileSync(new URL(`../plugins/${d}/src/plugin.ts`, import.meta.url), 'utf8')).join('\n');
+      const sources = ['auth-query', 'idle-gc'].map((d) => readFileSync(path.resolve(__dirname, `../plugins/${d}/src/plugin.ts`), 'utf8')).join('\n');
       for (const name of used) {
         const served = r.body.includes(`# TYPE ${name} `);
         expect(served || sources.includes(`'${name}'`), name).toBe(true);

@@ -17,7 +17,7 @@ it('the demo serves tenants from per-tenant pools, collects them when idle, and 
   expect(before!.pools.map((p) => p.kind).sort()).toEqual(['dynamic', 'dynamic', 'static']);
   expect(after!.pools.map((p) => p.pool)).toEqual(['app@appdb']); // tenant pools collected
   // notes.list / notes.add: prepared once per connection, the second list a cache hit
-  expect(before!.preparedStatements.rows).toContainEqual(['acme@acme', 1, 2, 1, 2, 0]);
+  expect(before!.preparedStatements.rows).toContainEqual(['acme@acme', 1, 2, 1, 2, 0, 0]);
   expect(byRequest('GET /tenants/acme/notes')[1]!.status).toBe(200); // made again on demand
   expect(lines.length).toBeGreaterThan(5);
 });
