@@ -22,6 +22,7 @@ interface Manifest {
   exports?: Record<string, { types?: string; default?: string } | string>;
   files?: string[];
   peerDependencies?: Record<string, string>;
+  bin?: Record<string, string>;
 }
 
 const dirs = ['packages', 'plugins'].flatMap((group) =>
@@ -49,9 +50,22 @@ describe.each(publicDirs)('%s', (dir) => {
     expect(pkg.main).toBe(entry.default);
   });
 
-  it('ships dist and its README only', () => {
-    expect(pkg.files).toEqual(['dist', '!dist/.tsbuildinfo', 'README.md']);
+  const bins = Object.values(pkg.bin ?? {}).map((b) => path.posix.normalize(b));
+
+  it('ships dist and its README only (and bin/, for a package with a command)', () => {
+    expect(pkg.files).toEqual([...(bins.length ? ['bin'] : []), 'dist', '!dist/.tsbuildinfo', 'README.md']);
   });
+
+  if (bins.length) {
+    it('has its commands committed under bin/, executable in git, so npm links them before any build', async () => {
+      for (const bin of bins) {
+        expect(bin).toMatch(/^bin\//);
+        expect(readFileSync(at(bin), 'utf8')).toMatch(/^#!\/usr\/bin\/env /);
+        const { stdout } = await run('git', ['ls-files', '--stage', '--', bin], { cwd: at('.') });
+        expect(stdout).toMatch(/^100755 /);
+      }
+    });
+  }
 
   it('has a README with an example', () => {
     const readme = at('README.md');
@@ -68,7 +82,8 @@ describe.each(publicDirs)('%s', (dir) => {
     expect(files).toContain('package.json');
     expect(files).toContain((pkg.exports!['.'] as { types: string }).types.slice(2));
     expect(files).toContain((pkg.exports!['.'] as { default: string }).default.slice(2));
-    const stray = files.filter((f) => !f.startsWith('dist/') && f !== 'README.md' && f !== 'package.json' && !/^LICEN[CS]E/.test(f));
+    for (const bin of bins) expect(files).toContain(bin);
+    const stray = files.filter((f) => !f.startsWith('dist/') && !bins.includes(f) && f !== 'README.md' && f !== 'package.json' && !/^LICEN[CS]E/.test(f));
     expect(stray).toEqual([]);
     expect(files.filter((f) => /\.tsbuildinfo$|\.test(-d)?\.(js|d\.ts)$/.test(f))).toEqual([]);
   });

@@ -5,6 +5,7 @@ import { rmSync } from 'node:fs';
 import { writeRuntimeConfig } from './lib/config.mjs';
 import { freePort } from './lib/free-port.mjs';
 import { makeRunDir } from './lib/paths.mjs';
+import { embeddedInitdb, unreachableAsRoot } from './lib/reach.mjs';
 import { startPostgres } from './lib/postgres.mjs';
 import { startWeir, stopWeir, weirCli } from './lib/weir.mjs';
 
@@ -84,6 +85,13 @@ process.on('SIGHUP', () => {
   reconfigure();
   weir.child.kill('SIGHUP');
 });
+
+// As root with the checkout in a private folder (a clone in /root), say so in one line and stop.
+const unreachable = unreachableAsRoot(await embeddedInitdb());
+if (unreachable) {
+  say(unreachable);
+  process.exit(1);
+}
 
 startup().catch((error) => {
   say(error?.message ?? String(error));

@@ -23,6 +23,9 @@ function readBody(req: http.IncomingMessage): Promise<string> {
   });
 }
 
+/** The one table a tenant database needs; its user must be allowed to create it (e.g. own the database). */
+export const NOTES_TABLE = 'CREATE TABLE IF NOT EXISTS notes (id serial PRIMARY KEY, body text NOT NULL)';
+
 /**
  * A small notes service: one shared database for the service itself, one database per tenant.
  *
@@ -32,10 +35,20 @@ function readBody(req: http.IncomingMessage): Promise<string> {
  *   GET  /stats                 → pool counters, live tenant pools, plugin reports
  */
 export function createServer(pool: Pool, tenants: TenantDirectory): http.Server {
-  const tenantPool = (name: string) => {
+  // Each tenant database gets its table on the tenant's first request (retried if that fails).
+  const schemaReady = new Map<string, Promise<unknown>>();
+  const tenantPool = async (name: string) => {
     const t = tenants(name);
     if (t === undefined) throw new HttpError(404, `no tenant ${name}`);
-    return pool.for(t);
+    const db = pool.for(t);
+    let ready = schemaReady.get(name);
+    if (ready === undefined) {
+      ready = db.query(NOTES_TABLE);
+      schemaReady.set(name, ready);
+      ready.catch(() => schemaReady.delete(name));
+    }
+    await ready;
+    return db;
   };
 
   async function route(req: http.IncomingMessage): Promise<unknown> {
@@ -46,7 +59,7 @@ export function createServer(pool: Pool, tenants: TenantDirectory): http.Server 
       return { ok: true, now: rows[0].now };
     }
     if (parts[0] === 'tenants' && parts.length === 3 && parts[2] === 'notes') {
-      const db = tenantPool(parts[1]!);
+      const db = await tenantPool(parts[1]!);
       if (req.method === 'GET') {
         // A named statement: prepared once per server connection, then only executed.
         const { rows } = await db.query({ name: 'notes.list', text: 'SELECT id, body FROM notes ORDER BY id' });

@@ -18,8 +18,7 @@ async function prepare(cluster: Cluster): Promise<Record<string, TenantConfig>> 
   for (const name of TENANTS) {
     const password = `${name}-secret`;
     await cluster.createRole(name, password);
-    await cluster.createDatabase(name, name);
-    await cluster.query(`CREATE TABLE notes (id serial PRIMARY KEY, body text NOT NULL); ALTER TABLE notes OWNER TO ${name}`, [], { database: name });
+    await cluster.createDatabase(name, name); // the service creates its notes table itself
     directory[name] = { database: name, user: name, password };
   }
   return directory;
