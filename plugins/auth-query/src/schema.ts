@@ -4,7 +4,7 @@ import { duration } from '@weir/kernel';
 /** `plugins.auth_query`: settings shared by every database's lookups. */
 export const authQueryConfigSchema = z.object({
   /** Bound on one lookup: connecting and running the query. */
-  lookup_timeout: duration.default(5_000).refine((ms) => ms > 0, 'must be more than 0'),
+  lookup_timeout: duration.prefault('5s').refine((ms) => ms > 0, 'must be more than 0'),
   /** Most users remembered per database (hits and misses); the oldest are forgotten first. */
   cache_max_entries: z.number().int().positive().default(100_000),
 }).strict();
@@ -20,9 +20,9 @@ export const authQuerySectionSchema = z.object({
   password: z.string().default(''),
   /** Database of the lookup connection; defaults to the pool's server_database, then the pool's name. */
   database: z.string().min(1).optional(),
-  cache_ttl: duration.default(3_600_000),
-  cache_failure_ttl: duration.default(30_000),
-  min_interval: duration.default(1_000),
+  cache_ttl: duration.prefault('1h'),
+  cache_failure_ttl: duration.prefault('30s'),
+  min_interval: duration.prefault('1s'),
   /** Size of each dynamic pool; defaults to the database's pool_size. */
   pool_size: z.number().int().positive().optional(),
   /** Dedicated mode: every user found shares one pool logged in as this role. */

@@ -12,9 +12,9 @@ export const configSchema = z.object({
   /** Distinct statement shapes remembered across all clients. */
   max_statements: z.number().int().positive().default(10_000),
   /** Bytes of those statements (query text and parameter types), over all clients: the least recently used are forgotten first. */
-  max_statement_bytes: size.default(64 * 1024 ** 2).pipe(z.number().int().positive()),
+  max_statement_bytes: size.prefault('64MB').pipe(z.number().int().positive()),
   /** Bytes one client's statement names may hold; a Parse past it is refused (54000, WEIR_E_PS_CLIENT_LIMIT). */
-  max_client_statement_bytes: size.default(16 * 1024 ** 2).pipe(z.number().int().positive()),
+  max_client_statement_bytes: size.prefault('16MB').pipe(z.number().int().positive()),
 }).strict();
 
 export type PreparedStatementsConfig = z.infer<typeof configSchema>;
