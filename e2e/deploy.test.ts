@@ -37,7 +37,7 @@ describe('deploy/weir.yaml', () => {
     const r = await check(env);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/ok \(1 pool section/);
+    expect(r.stdout).toMatch(/ok \(1 pool; plugins: prepared_statements\)/);
   });
 
   it('names a secret that is missing', async () => {

@@ -26,7 +26,7 @@ export * from './config/index.js';
 export { TOKENS, createToken, type ConfigRef, type PoolFactory } from './tokens.js';
 export type { PluginDescriptor, WeirPlugin, PluginClass } from './plugin-types.js';
 export { orderPlugins, indexPlugins } from './plugin-order.js';
-export { validatePluginSections, enabledKeys, poolSectionKeys } from './plugin-config.js';
+export { validatePluginSections, pluginSectionProblems, enabledKeys, poolSectionKeys } from './plugin-config.js';
 export { Kernel, type KernelOptions } from './kernel.js';
 export { registerPoolMetrics } from './metrics.js';
 export { registerCollected, histogramValues, type MetricValue } from './collected-metric.js';

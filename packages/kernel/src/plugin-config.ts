@@ -2,6 +2,7 @@ import type { ZodType } from 'zod';
 import type { Config, PluginSection } from './config/types.js';
 import { configError, formatZodIssues, type ConfigProblem } from './config/issues.js';
 import { formatPath, lineOf, readYaml, type KeyPath, type YamlSource } from './config/source.js';
+import { closest } from './config/levenshtein.js';
 import { ErrorCodes } from './errors.js';
 import { indexPlugins } from './plugin-order.js';
 import type { PluginClass } from './plugin-types.js';
@@ -28,6 +29,8 @@ export function poolSectionKeys(plugins: readonly PluginClass[]): string[] {
   return plugins.map((P) => P.plugin.poolSectionKey).filter((k): k is string => typeof k === 'string');
 }
 
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
 class Locator {
   private src: YamlSource | undefined;
   constructor(
@@ -38,17 +41,19 @@ class Locator {
     if (this.text !== undefined && this.src === undefined) this.src = readYaml(this.text, this.file);
     return this.src;
   }
-  problem(path: KeyPath, message: string): ConfigProblem {
+  problem(path: KeyPath, message: string, code?: string): ConfigProblem {
     const src = this.source();
-    return { file: this.file, line: src && lineOf(src, path), path: formatPath(path), message };
+    return { file: this.file, line: src && lineOf(src, path), path: formatPath(path), message, ...(code === undefined ? {} : { code }) };
   }
 }
 
-/** Validate a section with a plugin schema; returns the parsed value or throws a located error. */
-function parseSection(schema: ZodType, value: unknown, path: KeyPath, where: Locator | undefined): unknown {
+type Checked = { ok: true; value: unknown } | { ok: false; problems: ConfigProblem[] };
+
+/** Validate a section with a plugin schema: the parsed value or its located problems. */
+function checkSection(schema: ZodType, value: unknown, path: KeyPath, where: Locator | undefined): Checked {
   const r = schema.safeParse(value);
-  if (r.success) return r.data;
-  throw configError(formatZodIssues(r.error.issues, where?.source(), path, where?.file));
+  if (r.success) return { ok: true, value: r.data };
+  return { ok: false, problems: formatZodIssues(r.error.issues, where?.source(), path, where?.file, schema) };
 }
 
 /** A plugin's validated section: recorded by validatePluginSections, else parsed now (WEIR_E_CONFIG_INVALID). */
@@ -57,62 +62,83 @@ export function pluginSectionValue(P: PluginClass, section: unknown, file = '<co
     const known = validatedSection(section);
     if (known !== undefined) return known.value;
   }
-  return parseSection(P.plugin.configSchema, sectionBody(section), ['plugins', P.plugin.configKey], new Locator(file, undefined));
+  const r = checkSection(P.plugin.configSchema, sectionBody(section), ['plugins', P.plugin.configKey], new Locator(file, undefined));
+  if (!r.ok) throw configError(r.problems);
+  return r.value;
 }
 
 /** The plugin section without the kernel's `enabled` key. */
 export function sectionBody(section: unknown): Record<string, unknown> {
-  if (section === null || section === undefined) return {};
-  const { enabled: _enabled, ...body } = section as Record<string, unknown>;
+  if (!isRecord(section)) return {};
+  const { enabled: _enabled, ...body } = section;
   return body;
 }
 
 /**
- * Validate every plugin section of a config: `plugins.<key>` with the plugin's configSchema and
- * each `pools.<name>.<poolSectionKey>` with its poolSectionSchema. Valid sections are replaced in
- * place by their parsed form. Errors (file and line when `text` is given):
- * - enabled plugin not among `plugins`: WEIR_E_PLUGIN_NOT_FOUND
+ * Check every plugin section of a config (parsed or raw): `plugins.<key>` with the plugin's
+ * configSchema and each `pools.<name>.<poolSectionKey>` with its poolSectionSchema. Valid sections
+ * are replaced in place by their parsed form. Every problem is returned (file and line when
+ * `text` is given), each with its code:
+ * - enabled plugin not among `plugins`: WEIR_E_PLUGIN_NOT_FOUND (with a did-you-mean)
  * - a section (beyond `enabled: false`) of a disabled or unknown plugin: WEIR_E_PLUGIN_DISABLED_CONFIG
  * - a section failing its schema: WEIR_E_CONFIG_INVALID
  */
-export function validatePluginSections(config: Config, plugins: PluginClass[], file?: string, text?: string): void {
+export function pluginSectionProblems(config: Config, plugins: PluginClass[], file?: string, text?: string): ConfigProblem[] {
   const where = new Locator(file ?? config.file ?? '<config>', text);
   const byKey = indexPlugins(plugins);
-  const enabled = enabledKeys(config);
-  for (const [key, section] of Object.entries(config.plugins ?? {})) {
+  const problems: ConfigProblem[] = [];
+  const sections = isRecord(config.plugins) ? config.plugins : {};
+  const enabled = enabledKeys({ ...config, plugins: sections as Config['plugins'] });
+  for (const [key, section] of Object.entries(sections)) {
     const P = byKey.get(key);
     const path = ['plugins', key];
     const body = sectionBody(section);
     if (!enabled.has(key)) {
       if (Object.keys(body).length > 0) {
         const what = P === undefined ? `unknown plugin "${key}"` : `plugin ${P.plugin.name}`;
-        throw configError([where.problem(path, `settings for ${what}, which is disabled (remove them or set enabled: true)`)], ErrorCodes.PLUGIN_DISABLED_CONFIG);
+        problems.push(where.problem(path, `settings for ${what}, which is disabled (remove them or set enabled: true)`, ErrorCodes.PLUGIN_DISABLED_CONFIG));
       }
       continue;
     }
     if (P === undefined) {
-      throw configError([where.problem(path, `plugin "${key}" is enabled but no such plugin is installed`)], ErrorCodes.PLUGIN_NOT_FOUND);
+      const near = closest(key, byKey.keys());
+      const hint = near === undefined ? '' : `, did you mean \`${near}\`?`;
+      problems.push(where.problem(path, `plugin "${key}" is enabled but no such plugin is installed${hint}`, ErrorCodes.PLUGIN_NOT_FOUND));
+      continue;
     }
-    const parsed = parseSection(P.plugin.configSchema, body, path, where);
-    const replaced: PluginSection = { enabled: true, ...(parsed as object) };
-    parsedSections.set(replaced, parsed);
-    config.plugins[key] = replaced;
+    if (!isRecord(section) && section !== null && section !== undefined) continue; // the base schema reports it
+    const r = checkSection(P.plugin.configSchema, body, path, where);
+    if (!r.ok) {
+      problems.push(...r.problems);
+      continue;
+    }
+    const replaced: PluginSection = { enabled: true, ...(r.value as object) };
+    parsedSections.set(replaced, r.value);
+    sections[key] = replaced;
   }
   const owners = new Map<string, PluginClass>();
   for (const P of byKey.values()) if (P.plugin.poolSectionKey !== undefined) owners.set(P.plugin.poolSectionKey, P);
-  for (const [name, pool] of Object.entries(config.pools ?? {})) {
-    if (pool === null || typeof pool !== 'object') continue;
+  for (const [name, pool] of Object.entries(isRecord(config.pools) ? config.pools : {})) {
+    if (!isRecord(pool)) continue;
     for (const [sectionKey, P] of owners) {
       if (!(sectionKey in pool)) continue;
       const path = ['pools', name, sectionKey];
       if (!enabled.has(P.plugin.configKey)) {
-        throw configError(
-          [where.problem(path, `section of plugin ${P.plugin.name}, which is disabled (enable it under plugins.${P.plugin.configKey})`)],
-          ErrorCodes.PLUGIN_DISABLED_CONFIG,
-        );
+        problems.push(where.problem(path, `section of plugin ${P.plugin.name}, which is disabled (enable it under plugins.${P.plugin.configKey})`, ErrorCodes.PLUGIN_DISABLED_CONFIG));
+        continue;
       }
       const schema = P.plugin.poolSectionSchema;
-      if (schema !== undefined) (pool as Record<string, unknown>)[sectionKey] = parseSection(schema, pool[sectionKey], path, where);
+      if (schema === undefined) continue;
+      const r = checkSection(schema, pool[sectionKey], path, where);
+      if (r.ok) pool[sectionKey] = r.value;
+      else problems.push(...r.problems);
     }
   }
+  return problems;
+}
+
+/** pluginSectionProblems, thrown: one WeirError listing them all (its code as configError picks). */
+export function validatePluginSections(config: Config, plugins: PluginClass[], file?: string, text?: string): void {
+  const problems = pluginSectionProblems(config, plugins, file, text);
+  if (problems.length > 0) throw configError(problems);
 }

@@ -1,6 +1,7 @@
 export { Proxy, type ProxyOptions } from './proxy.js';
-export { loadProxyConfig, parseProxyConfig } from './config/load.js';
-export { proxyConfigSchema, poolSchema, userSchema, type ProxyConfig, type PoolConfig, type UserConfig, type PoolMode } from './config/schema.js';
+export { loadProxyConfig, parseProxyConfig, checkProxyConfig } from './config/load.js';
+export { proxyConfigSchema, proxyConfigSchemaFor, poolSchemaFor, poolSchema, userSchema, type ProxyConfig, type PoolConfig, type UserConfig, type PoolMode } from './config/schema.js';
+export { configJsonSchema, describedConfigSchema } from './config/json-schema.js';
 export { ClientSession, ADMIN_DATABASE } from './client/session.js';
 export { ServerConnection, type ServerAddress, type ServerOwner } from './server/connection.js';
 export { ServerConnector, type ServerTarget } from './server/connector.js';

@@ -4,7 +4,10 @@
 import 'reflect-metadata';
 import path from 'node:path';
 import { createLogger, WeirError } from '@weir/kernel';
-import { Proxy, loadProxyConfig } from '@weir/proxy';
+import fs from 'node:fs';
+import { Proxy, configJsonSchema, loadProxyConfig } from '@weir/proxy';
+import { builtinPlugins } from './builtins.js';
+import { checkConfigFile } from './check.js';
 import { loadPlugins } from './plugins.js';
 
 const VERSION: string = require('../package.json').version;
@@ -13,7 +16,8 @@ const HELP = `weir ${VERSION} — PostgreSQL connection pooler
 
 Usage:
   weir start --config FILE   run the proxy in the foreground (JSON logs on stdout)
-  weir check --config FILE   validate a config file; exit 0 if valid, 1 otherwise
+  weir check --config FILE   validate a config file: every problem with its line; exit 0 if valid, 1 otherwise
+  weir schema                print the JSON Schema of the config file (built-in plugins included)
   weir --help | --version
 
 Signals (start): SIGHUP reloads the config, SIGTERM shuts down gracefully, SIGINT fast.
@@ -32,6 +36,14 @@ function parseArgs(argv: string[]): { command: string | undefined; config: strin
   return { command, config };
 }
 
+function readConfig(file: string): string {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new WeirError('WEIR_E_CONFIG_READ', `cannot read config file ${file}: ${(e as Error).message}`, { file }, { cause: e });
+  }
+}
+
 function describe(e: unknown): string {
   const err = e as Error & { code?: string };
   return err.code ? `${err.code}: ${err.message}` : String(err?.message ?? e);
@@ -47,6 +59,10 @@ async function main(argv: string[]): Promise<number> {
     console.log(VERSION);
     return 0;
   }
+  if (command === 'schema') {
+    console.log(JSON.stringify(configJsonSchema(builtinPlugins), null, 2));
+    return 0;
+  }
   if (command !== 'start' && command !== 'check') {
     console.error(`weir: unknown command "${command}"\n\n${HELP}`);
     return 1;
@@ -56,12 +72,14 @@ async function main(argv: string[]): Promise<number> {
     return 1;
   }
   const file = path.resolve(config);
+  if (command === 'check') {
+    const r = checkConfigFile(file, readConfig(file));
+    for (const line of r.out) console.log(line);
+    for (const line of r.err) console.error(line);
+    return r.code;
+  }
   const plugins = loadPlugins(file);
   const parsed = loadProxyConfig(file, plugins.all(), (cfg) => plugins.loadNamed(cfg.plugins));
-  if (command === 'check') {
-    console.log(`${file}: ok (${Object.keys(parsed.pools).length} pool section(s))`);
-    return 0;
-  }
   const logger = createLogger({ level: parsed.general.log_level, format: parsed.general.log_format, name: 'weir' });
   const proxy = new Proxy({ config: parsed, configFile: file, plugins: plugins.all(), logger });
   await proxy.start();

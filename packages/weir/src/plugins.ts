@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { createRequire } from 'node:module';
-import { WeirError, injectable, type PluginClass } from '@weir/kernel';
+import { WeirError, closest, injectable, type PluginClass } from '@weir/kernel';
 import { builtinPlugins } from './builtins.js';
 
 const KERNEL_VERSION: string = require('@weir/kernel/package.json').version;
@@ -53,8 +53,10 @@ export function loadExternal(name: string, configFile: string): PluginClass {
   try {
     mod = req(name);
   } catch (e) {
+    const near = closest(name, builtinPlugins.map((P) => P.plugin.configKey));
+    const hint = near === undefined ? '' : `, did you mean \`${near}\`?`;
     throw new WeirError('WEIR_E_PLUGIN_NOT_FOUND',
-      `plugins.${name}: no built-in plugin and no npm package "${name}" resolvable from ${path.dirname(configFile)} (${(e as Error).message.split('\n')[0]})`,
+      `plugins.${name}: no built-in plugin and no npm package "${name}" resolvable from ${path.dirname(configFile)} (${(e as Error).message.split('\n')[0]})${hint}`,
       { plugin: name });
   }
   const cls = [mod.default, ...Object.values(mod)].find(isPluginClass);

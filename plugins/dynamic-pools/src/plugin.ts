@@ -18,7 +18,7 @@ const TOO_MANY = '53300';
 
 export const dynamicPoolsConfigSchema = z.object({
   /** Most dynamic pools alive at once. */
-  max_pools: z.number().int().positive().default(1000),
+  max_pools: z.number().int().positive().default(1000).describe('Most dynamic pools alive at once; a login past it gets 53300.'),
 }).strict();
 
 export type DynamicPoolsConfig = z.infer<typeof dynamicPoolsConfigSchema>;

@@ -8,9 +8,9 @@ import { DYNAMIC_POOL_KEYS, type DynamicPoolKeys } from '@weir/plugin-dynamic-po
 
 export const idleGcConfigSchema = z.object({
   /** How often dynamic pools are looked at. */
-  interval: duration.default(30_000).refine((ms) => ms > 0, 'must be more than 0'),
+  interval: duration.prefault('30s').refine((ms) => ms > 0, 'must be more than 0').describe('How often dynamic pools are looked at.'),
   /** A dynamic pool unused for this long (no lease, no waiter) is removed. */
-  pool_idle_timeout: duration.default(300_000),
+  pool_idle_timeout: duration.prefault('5m').describe('A dynamic pool unused this long (no lease, no waiter) is removed.'),
 }).strict();
 
 export type IdleGcConfig = z.infer<typeof idleGcConfigSchema>;

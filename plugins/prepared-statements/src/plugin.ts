@@ -6,19 +6,19 @@ import { StatementRegistry } from './statements.js';
 import { installProxyHandlers, PLUGIN_NAME } from './proxy-handlers.js';
 
 export const configSchema = z.object({
-  max_per_connection: z.number().int().positive().default(1000),
+  max_per_connection: z.number().int().positive().default(1000).describe('Prepared statements kept on each server connection; the least recently used are closed first.'),
   /**
    * Cache repeated unnamed (anonymous) Parse of the same query shape too. Off by default: an
    * unnamed statement is planned afresh by PostgreSQL at every Parse, so a shared one could give
    * a client an error PostgreSQL would not (0A000 once after an ALTER TABLE of what it reads).
    */
-  cache_anonymous: z.boolean().default(false),
+  cache_anonymous: z.boolean().default(false).describe('Share repeated unnamed Parses of the same query shape too (faster; after an ALTER TABLE the first client to run such a statement may get 0A000 once).'),
   /** Distinct statement shapes remembered across all clients. */
-  max_statements: z.number().int().positive().default(10_000),
+  max_statements: z.number().int().positive().default(10_000).describe('Distinct statement shapes remembered across all clients.'),
   /** Bytes of those statements (query text and parameter types), over all clients: the least recently used are forgotten first. */
-  max_statement_bytes: size.default(64 * 1024 ** 2).pipe(z.number().int().positive()),
+  max_statement_bytes: size.prefault('64MB').pipe(z.number().int().positive()).describe('Bytes of those statements (query text and parameter types) over all clients; the least recently used are forgotten first.'),
   /** Bytes one client's statement names may hold; a Parse past it is refused (54000, WEIR_E_PS_CLIENT_LIMIT). */
-  max_client_statement_bytes: size.default(16 * 1024 ** 2).pipe(z.number().int().positive()),
+  max_client_statement_bytes: size.prefault('16MB').pipe(z.number().int().positive()).describe("Bytes one client's statement names may hold; a Parse past it is refused (54000, WEIR_E_PS_CLIENT_LIMIT)."),
 }).strict();
 
 export type PreparedStatementsConfig = z.infer<typeof configSchema>;

@@ -158,7 +158,26 @@ describe('parseConfig', () => {
   it('names an unknown key and its line', () => {
     const text = sample.replace('  port: 6432\n', '  port: 6432\n  prot: 1\n');
     const err = configError(() => parseConfig(text, baseConfigSchema, 'weir.yaml'));
-    expect(err.message).toBe('weir.yaml:5: general.prot: unknown key');
+    expect(err.message).toBe('weir.yaml:5: general.prot: unknown key, did you mean `port`?');
+  });
+
+  it('names an unknown key far from every known one without a guess', () => {
+    const text = sample.replace('  port: 6432\n', '  port: 6432\n  colour: blue\n');
+    expect(configError(() => parseConfig(text, baseConfigSchema, 'weir.yaml')).message).toBe('weir.yaml:5: general.colour: unknown key');
+  });
+
+  it('suggests keys of a pool and of its users, all problems in one error', () => {
+    const pool = z.strictObject({
+      server_host: z.string(),
+      pool_size: z.number().default(1),
+      users: z.array(z.strictObject({ username: z.string(), password: z.string() })),
+    });
+    const text = sample.replace('server_host:', 'sever_host: x\n    server_host:').replace('password: secret', 'pasword: secret\n        password: secret');
+    const err = configError(() => parseConfig(text, configSchema(pool), 'weir.yaml'));
+    expect(err.message.split('\n')).toEqual([
+      'weir.yaml:10: pools.appdb.sever_host: unknown key, did you mean `server_host`?',
+      'weir.yaml:14: pools.appdb.users[0].pasword: unknown key, did you mean `password`?',
+    ]);
   });
 
   it('lists every problem, one per line, with array indices in paths', () => {

@@ -27,4 +27,8 @@ export const duration = z.unknown().transform((value, ctx): number => {
     return z.NEVER;
   }
   return ms;
+}).meta({
+  type: ['string', 'number'],
+  'x-weir-type': 'duration',
+  description: 'A duration: 500ms, 30s, 10m, 1h, 1d, 1h30m, or a number of milliseconds.',
 });

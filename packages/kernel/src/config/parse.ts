@@ -3,7 +3,7 @@ import { parse as parseYamlScalar } from 'yaml';
 import type { ZodType } from 'zod';
 import { ErrorCodes, WeirError, messageOf } from '../errors.js';
 import { interpolateEnv } from './env.js';
-import { configError, formatZodIssues, type ConfigProblem } from './issues.js';
+import { configError, formatZodIssues, sortProblems, type ConfigProblem } from './issues.js';
 import { eachScalar, formatPath, lineOfNode, readYaml, type YamlSource } from './source.js';
 
 /** An interpolated plain (unquoted) scalar is typed again: `port: ${PORT}` gives a number. */
@@ -40,20 +40,40 @@ function interpolate(src: YamlSource, env: NodeJS.ProcessEnv): ConfigProblem[] {
   return problems;
 }
 
+/** A config text read: its YAML source, the plain value (env interpolated), and YAML/env problems. */
+export interface ConfigText {
+  src: YamlSource;
+  value: unknown;
+  problems: ConfigProblem[];
+}
+
+/** Parse YAML (keeping line numbers) and interpolate `${ENV}` in values; problems are returned, not thrown. */
+export function readConfigText(text: string, file?: string, env: NodeJS.ProcessEnv = process.env): ConfigText {
+  const src = readYaml(text, file);
+  const yaml = yamlProblems(src);
+  if (yaml.length > 0) return { src, value: undefined, problems: yaml };
+  const problems = interpolate(src, env);
+  const value: unknown = problems.length > 0 ? undefined : src.doc.toJS({ maxAliasCount: 1000 }) ?? {};
+  return { src, value, problems };
+}
+
+/** Validate a read value with `schema`: the parsed value, or every problem located. */
+export function checkValue<T>(value: unknown, schema: ZodType<T>, src: YamlSource): { ok: true; value: T } | { ok: false; problems: ConfigProblem[] } {
+  const result = schema.safeParse(value);
+  if (result.success) return { ok: true, value: result.data };
+  return { ok: false, problems: sortProblems(formatZodIssues(result.error.issues, src, [], src.file, schema)) };
+}
+
 /**
  * Parse YAML (keeping line numbers), interpolate `${ENV}` in values, validate with `schema`.
  * Throws WeirError WEIR_E_CONFIG_INVALID: "FILE:LINE: key.path: problem" (one line per problem).
  */
 export function parseConfig<T>(text: string, schema: ZodType<T>, file?: string, env: NodeJS.ProcessEnv = process.env): T {
-  const src = readYaml(text, file);
-  const yaml = yamlProblems(src);
-  if (yaml.length > 0) throw configError(yaml);
-  const envProblems = interpolate(src, env);
-  if (envProblems.length > 0) throw configError(envProblems);
-  const value: unknown = src.doc.toJS({ maxAliasCount: 1000 }) ?? {};
-  const result = schema.safeParse(value);
-  if (!result.success) throw configError(formatZodIssues(result.error.issues, src));
-  return result.data;
+  const read = readConfigText(text, file, env);
+  if (read.problems.length > 0) throw configError(read.problems);
+  const checked = checkValue(read.value, schema, read.src);
+  if (!checked.ok) throw configError(checked.problems);
+  return checked.value;
 }
 
 /** Read and parse a config file. Unreadable: WEIR_E_CONFIG_READ. A plain-object result gets `file` set. */

@@ -40,4 +40,8 @@ export const size = z.unknown().transform((value, ctx): number => {
     return z.NEVER;
   }
   return bytes;
+}).meta({
+  type: ['string', 'number'],
+  'x-weir-type': 'size',
+  description: 'A size: 512B, 64KB, 1MB, 2GB (binary multiples), or a number of bytes.',
 });
