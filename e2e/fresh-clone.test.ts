@@ -91,6 +91,11 @@ describe.sequential('a fresh clone', () => {
       expect([help.code, help.output]).toEqual([0, expect.stringContaining('weir start --config FILE')]);
       const version = await sh(readme('npx weir --version'), clone);
       expect([version.code, version.output.trim()]).toEqual([0, JSON.parse(text('packages/weir/package.json')).version]);
+      const schema = await sh(readme('npx weir schema'), clone);
+      expect(schema.code, schema.output).toBe(0);
+      expect(JSON.parse(schema.output.slice(schema.output.indexOf('{'))).$schema).toMatch(/json-schema\.org/);
+      const docs = await sh(readme('npm run docs:config'), clone);
+      expect([docs.code, docs.output]).toEqual([0, expect.stringContaining('wrote docs/config.md')]);
 
       // packages/weir/README.md's config, in the clone's root
       await proxyFromReadme(clone, configFor(yamlBlock('packages/weir/README.md', 'max_per_connection'), await freePort(), pgPort),

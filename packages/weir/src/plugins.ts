@@ -1,28 +1,14 @@
 import path from 'node:path';
 import { createRequire } from 'node:module';
-import { WeirError, closest, injectable, type PluginClass } from '@weir/kernel';
+import { KERNEL_VERSION, WeirError, closest, injectable, satisfiesRange, type PluginClass } from '@weir/kernel';
 import { builtinPlugins } from './builtins.js';
-
-const KERNEL_VERSION: string = require('@weir/kernel/package.json').version;
 
 function isPluginClass(v: unknown): v is PluginClass {
   return typeof v === 'function' && typeof (v as PluginClass).plugin === 'object' && (v as PluginClass).plugin !== null;
 }
 
-/** Does `version` satisfy a simple range: "^x.y.z", "~x.y.z", ">=x.y.z", "x.y.z", "*" (what plugin descriptors use)? */
-export function satisfies(version: string, range: string): boolean {
-  const v = version.split('.').map(Number);
-  const r = range.trim();
-  if (r === '*' || r === '') return true;
-  const m = /^(\^|~|>=)?(\d+)\.(\d+)\.(\d+)$/.exec(r);
-  if (!m) return false;
-  const want = [Number(m[2]), Number(m[3]), Number(m[4])];
-  const cmp = v[0] - want[0] || v[1] - want[1] || v[2] - want[2];
-  if (m[1] === '>=') return cmp >= 0;
-  if (m[1] === '~') return v[0] === want[0] && v[1] === want[1] && cmp >= 0;
-  if (m[1] === '^') return (want[0] > 0 ? v[0] === want[0] : v[0] === 0 && v[1] === want[1]) && cmp >= 0;
-  return cmp === 0;
-}
+/** Kept for callers of weir's API: the kernel's range check. */
+export const satisfies = satisfiesRange;
 
 /** The built-in plugins plus third-party plugins named by package under `plugins:`, resolved from the config's directory. */
 export function loadPlugins(configFile: string) {
