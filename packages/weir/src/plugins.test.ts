@@ -1,6 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import { z } from 'zod';
 import { inject, Kernel, silentLogger, TOKENS, type Hooks, type PluginDescriptor, type Config } from '@weir/kernel';
+import { satisfiesRange } from '@weir/kernel';
 import { keyedBy, satisfies } from './plugins.js';
 
 const seen: unknown[] = [];
@@ -36,13 +37,7 @@ describe('plugins named by package', () => {
     await kernel.stop();
   });
 
-  it('checks kernel ranges', () => {
-    expect(satisfies('0.1.0', '^0.1.0')).toBe(true);
-    expect(satisfies('0.2.0', '^0.1.0')).toBe(false);
-    expect(satisfies('1.4.2', '^1.0.0')).toBe(true);
-    expect(satisfies('2.0.0', '^1.0.0')).toBe(false);
-    expect(satisfies('0.1.5', '~0.1.0')).toBe(true);
-    expect(satisfies('0.1.0', '>=0.0.9')).toBe(true);
-    expect(satisfies('0.1.0', 'nonsense')).toBe(false);
+  it('satisfies is the kernel\'s range check (tested there)', () => {
+    expect(satisfies).toBe(satisfiesRange);
   });
 });
