@@ -35,6 +35,17 @@ async function client(weir: WeirInstance): Promise<pg.Client> {
   return c;
 }
 
+/** Table `t`, a weir on one server connection, three clients; the first runs the unnamed query, then a column is added. */
+async function unnamedAfterAlter(t: string, cacheAnonymous: boolean) {
+  await table(t);
+  const weir = await stack.startWeir({ poolSize: 1, cacheAnonymous });
+  const cs = await Promise.all([client(weir), client(weir), client(weir)]);
+  const q = { text: `SELECT * FROM ${t} WHERE a = $1`, values: [1] };
+  expect((await cs[0]!.query(q)).rows).toEqual([{ a: 1, b: 'one' }]);
+  await addColumn(t, 'c');
+  return { weir, cs, q };
+}
+
 describe('ALTER TABLE under prepared statements', () => {
   it('named: a client preparing after the change gets the new columns, on the same server connection', async () => {
     await table('alter_named');
@@ -61,13 +72,8 @@ describe('ALTER TABLE under prepared statements', () => {
   });
 
   it('unnamed, by default not shared: no client gets an error', async () => {
-    await table('alter_unnamed');
-    const weir = await stack.startWeir({ poolSize: 1, cacheAnonymous: false });
-    const cs = await Promise.all([client(weir), client(weir), client(weir)]);
+    const { cs, q } = await unnamedAfterAlter('alter_unnamed', false);
     try {
-      const q = { text: 'SELECT * FROM alter_unnamed WHERE a = $1', values: [1] };
-      expect((await cs[0]!.query(q)).rows).toEqual([{ a: 1, b: 'one' }]);
-      await addColumn('alter_unnamed', 'c');
       for (const c of cs) expect((await c.query(q)).rows).toEqual([{ a: 1, b: 'one', c: 7 }]);
     } finally {
       await Promise.all(cs.map((c) => c.end()));
@@ -75,13 +81,8 @@ describe('ALTER TABLE under prepared statements', () => {
   });
 
   it('unnamed and shared (cache_anonymous: true): at most the first use after the change fails, then it heals', async () => {
-    await table('alter_shared');
-    const weir = await stack.startWeir({ poolSize: 1, cacheAnonymous: true });
-    const cs = await Promise.all([client(weir), client(weir), client(weir)]);
+    const { weir, cs, q } = await unnamedAfterAlter('alter_shared', true);
     try {
-      const q = { text: 'SELECT * FROM alter_shared WHERE a = $1', values: [1] };
-      expect((await cs[0]!.query(q)).rows).toEqual([{ a: 1, b: 'one' }]);
-      await addColumn('alter_shared', 'c');
       const first = await cs[1]!.query(q).then((r) => r.rows, (e) => e.code);
       expect([[{ a: 1, b: 'one', c: 7 }], '0A000']).toContainEqual(first);
       expect((await cs[2]!.query(q)).rows).toEqual([{ a: 1, b: 'one', c: 7 }]);
