@@ -1,0 +1,60 @@
+import fs from 'node:fs';
+import path from 'node:path';
+
+/** The addon's functions (see native/weir_io.c for each one's contract). */
+export interface NativeIo {
+  init(callbacks: readonly ((...args: never[]) => void)[], slab: Float64Array): void;
+  listen(ip: string, port: number, backlog: number, id: number): { handle: unknown; port: number };
+  listenClose(handle: unknown): void;
+  connect(ip: string, port: number): number;
+  adopt(id: number, wrapper: object, kind: number, maxMessage: number): boolean;
+  write(id: number, bytes: Buffer): boolean;
+  end(id: number): void;
+  close(id: number): void;
+  pause(id: number, paused: boolean): void;
+  queued(id: number): number;
+  link(client: number, server: number, transactionMode: number, pending: number, unsynced: boolean, inTx: boolean): boolean;
+  unlink(client: number): boolean;
+  peek(client: number): boolean;
+  atBoundary(id: number): boolean;
+  /** The framing core alone, for tests: [type, length, …] pairs, or -(index of the chunk that failed) - 1. */
+  frames(chunks: readonly Buffer[], maxLength: number): (number[] & { atBoundary: boolean }) | number;
+}
+
+/** Callback order for init(). */
+export const CB = { accept: 0, connected: 1, data: 2, close: 3, drain: 4, idle: 5, unlinked: 6, event: 7 } as const;
+/** Connection kinds for adopt(). */
+export const KIND = { client: 1, server: 2 } as const;
+/** Fields of the slab the addon fills before it reports a link's state. */
+export const SLAB = {
+  released: 0, txStatus: 1, pending: 2, unsynced: 3, bytesIn: 4, bytesOut: 5, queries: 6, parses: 7,
+  binds: 8, queryMicros: 9, queryAge: 10, idleAge: 11, txAge: 12, clientAtBoundary: 13,
+} as const;
+/** Why a link ended (the unlinked callback's second argument). */
+export const UNLINK = { terminate: 1, badMessage: 2, closed: 3, byJs: 4 } as const;
+
+export type Loaded = { io: NativeIo; file: string } | { io: null; reason: string };
+
+const BUILD = path.join(__dirname, '..', 'build');
+
+/**
+ * Load the addon: build/weir_io.node, or the sanitizer build when WEIR_IO_ADDON=asan (run node
+ * with LD_PRELOAD=$(gcc -print-file-name=libasan.so) then). Never throws: says why it did not load.
+ */
+export function loadNative(): Loaded {
+  const file = path.join(BUILD, process.env.WEIR_IO_ADDON === 'asan' ? 'weir_io.asan.node' : 'weir_io.node');
+  if (!fs.existsSync(file)) {
+    let reason = 'the native addon was not built';
+    try {
+      reason = `the native addon was not built: ${(JSON.parse(fs.readFileSync(path.join(BUILD, 'status.json'), 'utf8')) as { reason: string }).reason}`;
+    } catch {
+      // no status: the build step never ran
+    }
+    return { io: null, reason };
+  }
+  try {
+    return { io: require(file) as NativeIo, file };
+  } catch (e) {
+    return { io: null, reason: `the native addon did not load: ${(e as Error).message}` };
+  }
+}
