@@ -138,7 +138,7 @@ static void call_js(int cb, size_t argc, napi_value *argv) {
   napi_env env = g_env;
   napi_value fn, recv, res;
   napi_get_reference_value(env, g_cb[cb], &fn);
-  napi_get_undefined(env, &recv);
+  napi_get_reference_value(env, g_resource, &recv); /* make_callback wants an object */
   napi_status st = napi_make_callback(env, g_async, recv, fn, argc, argv, &res);
   if (st == napi_pending_exception) {
     napi_value err;

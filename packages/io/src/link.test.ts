@@ -1,0 +1,146 @@
+import net from 'node:net';
+import { afterAll, describe, expect, it } from 'vitest';
+import { CB, KIND, SLAB, loadNative } from './index.js';
+
+const loaded = loadNative();
+
+/** A stand-in PostgreSQL: answers each Query with CommandComplete + ReadyForQuery 'I'. */
+function fakeServer(): Promise<net.Server> {
+  const srv = net.createServer((s) => {
+    let buf = Buffer.alloc(0);
+    s.on('data', (d) => {
+      buf = Buffer.concat([buf, d]);
+      while (buf.length >= 5) {
+        const len = buf.readInt32BE(1);
+        if (buf.length < len + 1) break;
+        const type = buf[0];
+        buf = buf.subarray(len + 1);
+        if (type === 0x51) s.write(Buffer.from([0x43, 0, 0, 0, 13, ...Buffer.from('SELECT 1\0'), 0x5a, 0, 0, 0, 5, 0x49]));
+      }
+    });
+  });
+  return new Promise((r) => srv.listen(0, '127.0.0.1', () => r(srv)));
+}
+
+/** Wait (bounded) until the condition holds; the assertions that follow say what was expected. */
+async function until(cond: () => boolean): Promise<void> {
+  for (let i = 0; i < 500 && !cond(); i++) await new Promise((r) => setTimeout(r, 10));
+}
+
+const q = (sql: string) => {
+  const b = Buffer.alloc(6 + sql.length);
+  b[0] = 0x51;
+  b.writeInt32BE(5 + sql.length, 1);
+  b.write(sql, 5);
+  return b;
+};
+
+describe.skipIf(loaded.io === null)('native link: a client and a server forwarded in C', () => {
+  const io = loaded.io!;
+  const slab = new Float64Array(16);
+  const events: string[] = [];
+  const w = { client: { id: 0 }, server: { id: 0 } };
+  let onAccept: (id: number, fd: number) => void = () => {};
+  let onConnected: (id: number, status: number | string, fd: number) => void = () => {};
+  const clientData: Buffer[] = [];
+  io.init([
+    (_l: number, id: number, fd: number) => onAccept(id, fd),
+    (id: number, status: number | string, fd: number) => onConnected(id, status, fd),
+    (wr: object, chunk: Buffer) => { if (wr === w.client) clientData.push(chunk); },
+    (wr: object) => events.push(wr === w.client ? 'client-closed' : 'server-closed'),
+    () => events.push('drain'),
+    () => events.push(`idle released=${slab[SLAB.released]} queries=${slab[SLAB.queries]} in=${slab[SLAB.bytesIn]} out=${slab[SLAB.bytesOut]}`),
+    (_wr: object, why: number) => events.push(`unlinked ${why}`),
+    (_wr: object, type: number) => events.push(`event ${String.fromCharCode(type)}`),
+  ] as never, slab);
+  const closers: (() => void)[] = [];
+  afterAll(() => closers.forEach((c) => c()));
+
+  it('forwards queries and answers without JavaScript, and reports the release point once per transaction', async () => {
+    const pg = await fakeServer();
+    closers.push(() => pg.close());
+    const l = io.listen('127.0.0.1', 0, 128, 1);
+    closers.push(() => io.listenClose(l.handle));
+    const accepted = new Promise<void>((resolve) => {
+      onAccept = (id, fd) => {
+        new net.Socket({ fd }).destroy(); // login would run on this duplicate; here there is none
+        w.client.id = id;
+        io.adopt(id, w.client, KIND.client, 1 << 26);
+        resolve();
+      };
+    });
+    const connected = new Promise<void>((resolve, reject) => {
+      onConnected = (id, status, fd) => {
+        if (status !== 0) return reject(new Error(String(status)));
+        new net.Socket({ fd }).destroy();
+        w.server.id = id;
+        io.adopt(id, w.server, KIND.server, 1 << 30);
+        resolve();
+      };
+    });
+    const sock = net.connect(l.port, '127.0.0.1');
+    const answers: Buffer[] = [];
+    sock.on('data', (d) => answers.push(d));
+    await accepted;
+    io.connect('127.0.0.1', (pg.address() as net.AddressInfo).port);
+    await connected;
+    expect(io.link(w.client.id, w.server.id, 1, 0, false, false)).toBe(true);
+    sock.write(q('select 1'));
+    await until(() => events.length >= 1 && answers.length > 0);
+    expect(Buffer.concat(answers).subarray(-6)).toEqual(Buffer.from([0x5a, 0, 0, 0, 5, 0x49]));
+    expect(events).toEqual(['idle released=1 queries=1 in=14 out=20']);
+    expect(clientData).toEqual([]);
+    // Released: the next query comes to JavaScript (which would check a server out again).
+    sock.write(q('select 2'));
+    await until(() => events.includes('unlinked 1') && clientData.length > 0);
+    expect(Buffer.concat(clientData)).toEqual(q('select 2'));
+    // Linked again, a Terminate ends the link at its boundary and goes to JavaScript.
+    clientData.length = 0;
+    expect(io.link(w.client.id, w.server.id, 1, 0, false, false)).toBe(true);
+    sock.write(Buffer.concat([q('select 3'), Buffer.from([0x58, 0, 0, 0, 4])]));
+    await until(() => events.includes('client-closed'));
+    expect(events.slice(1)).toContain('unlinked 1');
+    expect(Buffer.concat(clientData)).toEqual(Buffer.from([0x58, 0, 0, 0, 4]));
+    sock.destroy();
+    await until(() => events.includes('unlinked 2'));
+    expect(events).toContain('client-closed');
+    io.close(w.server.id);
+  });
+
+  it('a lying length while linked ends the link and hands the bytes to JavaScript, which refuses them', async () => {
+    const pg = await fakeServer();
+    closers.push(() => pg.close());
+    events.length = 0;
+    clientData.length = 0;
+    const l = io.listen('127.0.0.1', 0, 128, 2);
+    closers.push(() => io.listenClose(l.handle));
+    const accepted = new Promise<void>((resolve) => {
+      onAccept = (id, fd) => {
+        new net.Socket({ fd }).destroy();
+        w.client.id = id;
+        io.adopt(id, w.client, KIND.client, 1 << 26);
+        resolve();
+      };
+    });
+    const connected = new Promise<void>((resolve) => {
+      onConnected = (id, _s, fd) => {
+        new net.Socket({ fd }).destroy();
+        w.server.id = id;
+        io.adopt(id, w.server, KIND.server, 1 << 30);
+        resolve();
+      };
+    });
+    const sock = net.connect(l.port, '127.0.0.1');
+    await accepted;
+    io.connect('127.0.0.1', (pg.address() as net.AddressInfo).port);
+    await connected;
+    io.link(w.client.id, w.server.id, 1, 0, false, false);
+    const bad = Buffer.from([0x51, 0x7f, 0xff, 0xff, 0xff, 1, 2, 3]);
+    sock.write(Buffer.concat([q('x'), bad]));
+    await new Promise((r) => setTimeout(r, 200));
+    expect(events).toContain('unlinked 2');
+    expect(Buffer.concat(clientData)).toEqual(bad);
+    sock.destroy();
+    io.close(w.server.id);
+  });
+});
