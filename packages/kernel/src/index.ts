@@ -8,7 +8,7 @@ export { prettyLine } from './log-pretty.js';
 export { serializeError } from './log-error.js';
 export { Pool, type PoolArgs, type ConnectionView } from './pool.js';
 export { ConnectionBudget, type BudgetMember } from './budget.js';
-export { Hooks, hookError } from './hooks.js';
+export { Hooks, hookError, type HookOrder, type HandlerSpec } from './hooks.js';
 export {
   HOOK_TABLE,
   type HookMap,

@@ -126,6 +126,7 @@ export class Kernel {
       }
       for (const P of orderPlugins(this.plugins, enabled)) await this.startPlugin(P);
       this.state = 'started';
+      this.hooks.seal();
       this.logger.info({ plugins: this.startedPlugins() }, 'kernel started');
     } catch (err) {
       await this.disposePlugins();

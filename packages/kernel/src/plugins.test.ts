@@ -392,4 +392,47 @@ describe('Kernel.reload', () => {
     factory.create(spec);
     expect(made).toEqual([spec]);
   });
+
+  it('seals the hook table at start: a plugin or host registering later gets WEIR_E_HOOK_LATE, hooks.late() may', async () => {
+    let pluginHooks: Hooks | undefined;
+    class Keeper implements WeirPlugin {
+      static readonly plugin: PluginDescriptor = { name: 'keeper', configKey: 'keeper', configSchema: z.object({}) };
+      constructor(@inject(TOKENS.Hooks) hooks: Hooks) {
+        pluginHooks = hooks;
+      }
+      setup(): void {}
+    }
+    const kernel = new Kernel({ config: config({ keeper: {} }), plugins: [Keeper] });
+    kernel.hooks.on('checkout', () => undefined, 'host-before-start');
+    await kernel.start();
+    expect(() => pluginHooks!.on('release', () => undefined)).toThrow(expect.objectContaining({ code: 'WEIR_E_HOOK_LATE', details: { hook: 'release', plugin: 'keeper' } }));
+    expect(() => kernel.hooks.on('release', () => undefined, 'host')).toThrow(expect.objectContaining({ code: 'WEIR_E_HOOK_LATE' }));
+    kernel.hooks.withOwner('host').late().on('release', () => undefined);
+    expect(kernel.hooks.has('release')).toBe(true);
+    await kernel.stop();
+  });
+
+  it('host and plugin handlers run in the documented order: pre (host), plugins in setup order, host unordered, late post', async () => {
+    const log: string[] = [];
+    function hooker(key: string, dependsOn: string[] = []): PluginClass {
+      class Hooker implements WeirPlugin {
+        static readonly plugin: PluginDescriptor = { name: key, configKey: key, configSchema: z.object({}), dependsOn };
+        constructor(@inject(TOKENS.Hooks) private readonly hooks: Hooks) {}
+        setup(): void {
+          this.hooks.on('reload', () => void log.push(key));
+        }
+      }
+      return Hooker;
+    }
+    // b depends on a: set up (and so run) after a, though listed first
+    const kernel = new Kernel({ config: config({ a: {}, b: {} }), plugins: [hooker('b', ['a']), hooker('a')] });
+    const host = kernel.hooks.withOwner('host');
+    host.on('reload', () => void log.push('host'));
+    host.on('reload', { order: 'pre', handler: () => void log.push('host-pre') });
+    await kernel.start();
+    host.late().on('reload', { order: 'post', handler: () => void log.push('host-late-post') });
+    await kernel.reload(config({ a: {}, b: {} }));
+    expect(log).toEqual(['host-pre', 'host', 'a', 'b', 'host-late-post']);
+    await kernel.stop();
+  });
 });

@@ -132,7 +132,8 @@ export class Proxy implements SessionHost, PoolFactory {
   }
 
   async start(): Promise<net.AddressInfo> {
-    this.kernel.hooks.on('reload', (e) => this.reconcile(e.next as unknown as ProxyConfig), 'weir-proxy');
+    // 'pre': pools are reconciled before any plugin's reload handler sees the new config.
+    this.kernel.hooks.on('reload', { order: 'pre', handler: (e) => this.reconcile(e.next as unknown as ProxyConfig) }, 'weir-proxy');
     await this.kernel.start();
     for (const spec of staticSpecs(this.config)) this.kernel.registry.add({ key: spec.key, kind: 'static', pool: this.create(spec), spec });
     const g = this.general();
