@@ -1,7 +1,18 @@
 import 'reflect-metadata';
 
 export * from './types.js';
-export { ErrorCodes, WeirError, isWeirError, messageOf, type ErrorCode } from './errors.js';
+export {
+  ErrorCodes,
+  ERROR_CATALOG,
+  ERROR_FAMILIES,
+  WeirError,
+  ClientError,
+  isWeirError,
+  isClientError,
+  clientErrorOf,
+  messageOf,
+  type ErrorCode,
+} from './errors.js';
 export { systemClock, FakeClock, flushMicrotasks, type Clock, type TimerHandle } from './clock.js';
 export { createLogger, silentLogger, type Logger, type LoggerOptions, type LogFormat } from './logger.js';
 export { prettyLine } from './log-pretty.js';

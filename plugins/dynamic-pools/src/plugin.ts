@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import {
-  TOKENS, WeirError, createToken, inject, messageOf,
+  ClientError, TOKENS, createToken, inject, messageOf,
   type ConfigRef, type Hooks, type InjectionToken, type Kernel, type Logger, type Pool, type PluginDescriptor,
   type PoolFactory, type PoolRegistry, type PoolSpec, type ReloadEvent, type ResolvePoolRequest, type WeirPlugin,
 } from '@weir/kernel';
@@ -67,10 +67,9 @@ export class DynamicPoolsPlugin implements WeirPlugin {
     const name = `${key.user}@${key.database}`;
     if (this.keys.size >= this.maxPools) {
       this.logger.warn({ pool: name, max_pools: this.maxPools }, 'dynamic pool refused: max_pools reached');
-      throw new WeirError(DYNAMIC_POOL_LIMIT, `too many dynamic pools (max_pools = ${this.maxPools}): no pool for ${name}`, {
+      throw new ClientError(DYNAMIC_POOL_LIMIT, TOO_MANY, `too many dynamic pools (max_pools = ${this.maxPools}): no pool for ${name}`, {
         pool: name,
         max_pools: this.maxPools,
-        sqlstate: TOO_MANY,
       });
     }
     const spec: PoolSpec = {
