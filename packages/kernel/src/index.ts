@@ -36,6 +36,7 @@ export { PoolRegistry, poolKeyId, type RegistryEntry, type NewRegistryEntry } fr
 export * from './config/index.js';
 export { TOKENS, createToken, type ConfigRef, type PoolFactory } from './tokens.js';
 export type { PluginDescriptor, WeirPlugin, PluginClass } from './plugin-types.js';
+export type { PluginContext } from './plugin-context.js';
 export { orderPlugins, indexPlugins } from './plugin-order.js';
 export { validatePluginSections, pluginSectionProblems, enabledKeys, poolSectionKeys } from './plugin-config.js';
 export { Kernel, type KernelOptions } from './kernel.js';
