@@ -175,7 +175,9 @@ export class Kernel {
       name: d.name,
       get config() {
         if (parsedFor !== kernel.config) {
-          parsed = sectionOf(kernel.config);
+          // switched off (or gone) in a reloaded file: it runs on with its last section until the next start
+          const section = kernel.config.plugins[d.configKey];
+          if (parsedFor === undefined || (section != null && section.enabled !== false)) parsed = sectionOf(kernel.config);
           parsedFor = kernel.config;
         }
         return parsed;

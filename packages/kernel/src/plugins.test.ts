@@ -489,6 +489,10 @@ describe('PluginContext', () => {
     expect(seen.reloadSection).toEqual({ n: 5 });
     expect(reports.get('PROVIDER')!()).toEqual({ columns: ['n'], rows: [[5]] }); // ctx.config follows the running config
 
+    // a reload that switches it off: it keeps its last section until the next start
+    await kernel.reload(config({ user: {}, stranger: {} }));
+    expect(reports.get('PROVIDER')!()).toEqual({ columns: ['n'], rows: [[5]] });
+
     await kernel.stop();
     expect(kernel.service(COUNTER)).toBeUndefined();
     expect(reports.get('PROVIDER')).toBeUndefined();
