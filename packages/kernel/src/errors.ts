@@ -81,7 +81,7 @@ export const ERROR_CATALOG: { readonly [C in ErrorCode]: string } = {
   WEIR_E_HOOK_FAILED: 'a hook handler threw; details name the plugin and the hook, cause is its error',
   WEIR_E_HOOK_UNKNOWN: 'a handler was registered for a hook that does not exist, or through the wrong method',
   WEIR_E_HOOK_INVALID_HANDLER: 'a handler is not a function, or its order is not \'pre\' or \'post\'',
-  WEIR_E_HOOK_LATE: 'a handler was registered after kernel.start() outside hooks.late()',
+  WEIR_E_HOOK_LATE: 'a handler was registered after kernel.start() outside hooks.late(), or a plugin called the hosts\' late()/seal()',
   WEIR_E_MESSAGE_HOOK_FAILED: 'a proxy message hook threw; the session ends, the client is told details.sqlstate',
   WEIR_E_PLUGIN_UNKNOWN_DEPENDENCY: 'a plugin dependsOn a configKey no installed plugin has',
   WEIR_E_PLUGIN_DEPENDENCY_DISABLED: 'a plugin dependsOn a plugin the config does not enable',

@@ -96,19 +96,27 @@ export class Hooks {
   private readonly lists: Lists;
   private readonly owner: string;
   private readonly lateBinding: boolean;
+  /** a plugin's view (what the kernel hands a plugin): no late() or seal() */
+  private readonly plugin: boolean;
 
   constructor(logger?: Logger);
-  constructor(logger: Logger | undefined, shared: HookTable, owner: string, late?: boolean);
-  constructor(logger?: Logger, shared?: HookTable, owner?: string, late?: boolean) {
+  constructor(logger: Logger | undefined, shared: HookTable, owner: string, late?: boolean, plugin?: boolean);
+  constructor(logger?: Logger, shared?: HookTable, owner?: string, late?: boolean, plugin?: boolean) {
     this.t = shared ?? new HookTable(logger ?? silentLogger());
     this.lists = this.t.lists;
     this.owner = owner ?? ANONYMOUS;
     this.lateBinding = late ?? false;
+    this.plugin = plugin ?? false;
   }
 
   /** A view on the same table whose registrations are owned by `owner` (a plugin name). */
   withOwner(owner: string): Hooks {
-    return new Hooks(this.t.logger, this.t, owner, this.lateBinding);
+    return new Hooks(this.t.logger, this.t, owner, this.lateBinding, this.plugin);
+  }
+
+  /** The view the kernel hands a plugin: owned by it, and without the hosts' late() and seal(). */
+  forPlugin(owner: string): Hooks {
+    return new Hooks(this.t.logger, this.t, owner, false, true);
   }
 
   /**
@@ -117,12 +125,22 @@ export class Hooks {
    * WEIR_E_HOOK_LATE. Give such handlers an `order` so where they run does not depend on when.
    */
   late(): Hooks {
+    this.hostOnly('late');
     return new Hooks(this.t.logger, this.t, this.owner, true);
   }
 
   /** Close registration to all but `late()` views (the kernel calls it once started). */
   seal(): void {
+    this.hostOnly('seal');
     this.t.sealed = true;
+  }
+
+  private hostOnly(method: string): void {
+    if (this.plugin) {
+      throw new WeirError(ErrorCodes.HOOK_LATE, `hooks.${method}() is for hosts; a plugin registers its handlers in setup() (plugin ${this.owner})`, {
+        plugin: this.owner,
+      });
+    }
   }
 
   /** Register a lifecycle hook handler (or `{ handler, order }`). Returns a function that unregisters it. */

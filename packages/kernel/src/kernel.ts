@@ -218,7 +218,7 @@ export class Kernel {
     const d = P.plugin;
     const cfg = pluginSectionValue(P, this.config.plugins[d.configKey], this.config.file);
     const child = this.container.createChildContainer();
-    const hooks = this.hooks.withOwner(d.name);
+    const hooks = this.hooks.forPlugin(d.name);
     const logger = this.logger.child({ plugin: d.name });
     const undo: Array<() => void> = [];
     child.register(TOKENS.PluginConfig, { useValue: cfg });

@@ -411,6 +411,9 @@ describe('Kernel.reload', () => {
     expect(() => kernel.hooks.on('release', () => undefined, 'host')).toThrow(expect.objectContaining({ code: 'WEIR_E_HOOK_LATE' }));
     kernel.hooks.withOwner('host').late().on('release', () => undefined);
     expect(kernel.hooks.has('release')).toBe(true);
+    // late binding is the hosts': a plugin's view refuses it
+    expect(() => pluginHooks!.late()).toThrow(expect.objectContaining({ code: 'WEIR_E_HOOK_LATE', details: { plugin: 'keeper' } }));
+    expect(() => pluginHooks!.withOwner('other').seal()).toThrow(expect.objectContaining({ code: 'WEIR_E_HOOK_LATE' }));
     await kernel.stop();
   });
 
