@@ -1,16 +1,12 @@
 import { z } from 'zod';
 import {
-  REPORTS,
   TOKENS,
   createToken,
   duration,
   inject,
   injectable,
-  type Clock,
   type DropReason,
-  type Hooks,
-  type Kernel,
-  type Logger,
+  type PluginContext,
   type PluginDescriptor,
   type PooledConnection,
   type Report,
@@ -51,7 +47,7 @@ export interface PoolLeaseStats {
   readonly drops: Readonly<Record<string, number>>;
 }
 
-/** The service this plugin exports: resolve `LEASE_AUDIT` from the kernel's container. */
+/** The service this plugin provides: plugins that depend on it inject `LEASE_AUDIT`, hosts call `kernel.service(LEASE_AUDIT)`. */
 export interface LeaseAudit {
   /** One entry per pool seen, in first-seen order. */
   stats(): PoolLeaseStats[];
@@ -92,31 +88,26 @@ export class LeaseAuditPlugin implements WeirPlugin, LeaseAudit {
   } satisfies PluginDescriptor<typeof configSchema>;
 
   private readonly pools = new Map<string, PoolEntry>();
-  private readonly undo: Array<() => void> = [];
 
-  constructor(
-    @inject(TOKENS.Hooks) private readonly hooks: Hooks,
-    @inject(TOKENS.PluginConfig) private readonly config: LeaseAuditConfig,
-    @inject(TOKENS.Clock) private readonly clock: Clock,
-    @inject(TOKENS.Logger) private readonly logger: Logger,
-    @inject(TOKENS.Kernel) private readonly kernel: Kernel,
-  ) {}
+  /** Everything the plugin gets from its host: its section, hooks, services, reports, logger, clock. */
+  constructor(@inject(TOKENS.PluginContext) private readonly ctx: PluginContext<LeaseAuditConfig>) {}
 
-  setup(): void {
-    this.undo.push(
-      this.hooks.on('checkout', (conn) => this.checkout(conn)),
-      this.hooks.on('release', (conn) => this.release(conn)),
-      this.hooks.on('drop', (conn, reason) => this.drop(conn, reason)),
-    );
-    this.kernel.container.register(LEASE_AUDIT, { useValue: this });
-    // Hosts that show reports (the proxy, @weir/pg) register REPORTS; elsewhere the service is enough.
-    if (this.kernel.container.isRegistered(REPORTS, true)) {
-      this.undo.push(this.kernel.container.resolve(REPORTS).register(this.config.report, () => this.report(), LeaseAuditPlugin.plugin.name));
-    }
+  private get config(): LeaseAuditConfig {
+    return this.ctx.config;
   }
 
+  setup(): void {
+    const { hooks } = this.ctx;
+    hooks.on('checkout', (conn) => this.checkout(conn));
+    hooks.on('release', (conn) => this.release(conn));
+    hooks.on('drop', (conn, reason) => this.drop(conn, reason));
+    this.ctx.provide(LEASE_AUDIT, this);
+    // A report in hosts that show them (the proxy, @weir/pg); a no-op elsewhere.
+    this.ctx.report(this.config.report, () => this.report());
+  }
+
+  /** Handlers, the service and the report are removed by the kernel. */
   dispose(): void {
-    for (const fn of this.undo.splice(0)) fn();
     this.pools.clear();
   }
 
@@ -168,8 +159,8 @@ export class LeaseAuditPlugin implements WeirPlugin, LeaseAudit {
     const e = this.entry(conn);
     e.checkouts++;
     e.active.add(conn);
-    (conn.state ??= new Map()).set(LEASED_AT, this.clock.now());
-    if (this.config.log_leases) this.logger.debug({ pool: e.pool, connection: conn.id }, 'lease begins');
+    (conn.state ??= new Map()).set(LEASED_AT, this.ctx.clock.now());
+    if (this.config.log_leases) this.ctx.logger.debug({ pool: e.pool, connection: conn.id }, 'lease begins');
   }
 
   private release(conn: PooledConnection): void {
@@ -178,16 +169,16 @@ export class LeaseAuditPlugin implements WeirPlugin, LeaseAudit {
     conn.state?.delete(LEASED_AT);
     e.active.delete(conn);
     if (since === undefined) return;
-    const held = this.clock.now() - since;
+    const held = this.ctx.clock.now() - since;
     e.releases++;
     e.heldMsTotal += held;
     if (held > e.heldMsMax) e.heldMsMax = held;
     const slow = this.config.slow_lease;
     if (slow > 0 && held > slow) {
       e.slow++;
-      this.logger.warn({ pool: e.pool, connection: conn.id, heldMs: held, slowLeaseMs: slow }, `lease on ${e.pool} held ${held}ms (slow_lease ${slow}ms)`);
+      this.ctx.logger.warn({ pool: e.pool, connection: conn.id, heldMs: held, slowLeaseMs: slow }, `lease on ${e.pool} held ${held}ms (slow_lease ${slow}ms)`);
     } else if (this.config.log_leases) {
-      this.logger.debug({ pool: e.pool, connection: conn.id, heldMs: held }, 'lease ends');
+      this.ctx.logger.debug({ pool: e.pool, connection: conn.id, heldMs: held }, 'lease ends');
     }
   }
 
@@ -198,7 +189,7 @@ export class LeaseAuditPlugin implements WeirPlugin, LeaseAudit {
   }
 
   private view(e: PoolEntry): PoolLeaseStats {
-    const now = this.clock.now();
+    const now = this.ctx.clock.now();
     let oldest = 0;
     for (const conn of e.active) {
       const since = conn.state?.get(LEASED_AT) as number | undefined;

@@ -21,6 +21,9 @@ import {
   type Kernel,
   type Logger,
   type PluginClass,
+  type PluginContext,
+  type HookOrder,
+  ClientError,
   type PluginDescriptor,
   type Pool,
   type PoolFactory,
@@ -141,3 +144,20 @@ test('run modes', () => {
   expectTypeOf(HOOK_TABLE.resolvePool).toEqualTypeOf<'first'>();
   expectTypeOf(HOOK_TABLE['pool:created']).toEqualTypeOf<'event'>();
 });
+
+test('the plugin context (v2): what a plugin receives', () => {
+  expectTypeOf(TOKENS.PluginContext).toEqualTypeOf<InjectionToken<PluginContext<any>>>();
+  type Ctx = PluginContext<LeaseAuditConfig>;
+  expectTypeOf<Ctx['config']>().toEqualTypeOf<LeaseAuditConfig>();
+  expectTypeOf<Ctx['sectionOf']>().returns.toEqualTypeOf<LeaseAuditConfig>();
+  expectTypeOf<Ctx['hooks']>().toEqualTypeOf<Hooks>();
+  expectTypeOf<Ctx['provide']>().toEqualTypeOf<<T>(token: InjectionToken<T>, value: T) => void>();
+  expectTypeOf<Ctx['use']>().toEqualTypeOf<<T>(token: InjectionToken<T>) => T | undefined>();
+  expectTypeOf<Ctx['report']>().parameters.toEqualTypeOf<[name: string, source: () => Report]>();
+  expectTypeOf<Ctx['logger']>().toEqualTypeOf<Logger>();
+  expectTypeOf<Ctx['clock']>().toEqualTypeOf<Clock>();
+  expectTypeOf(kernel.service(LEASE_AUDIT)).toEqualTypeOf<LeaseAudit | undefined>();
+  expectTypeOf<HookOrder>().toEqualTypeOf<'pre' | 'post'>();
+  expectTypeOf(new ClientError('WEIR_E_X', '53300', 'm').sqlstate).toEqualTypeOf<string>();
+});
+

@@ -8,6 +8,9 @@ describe('@weir/kernel public API', () => {
     for (const name of [
       'WeirError',
       'ErrorCodes',
+      'ERROR_CATALOG',
+      'ClientError',
+      'clientErrorOf',
       'systemClock',
       'FakeClock',
       'createLogger',
@@ -35,7 +38,7 @@ describe('@weir/kernel public API', () => {
     }
     expect(Object.values(kernel.ErrorCodes).every((c) => c.startsWith('WEIR_E_'))).toBe(true);
     expect(Object.keys(kernel.TOKENS).sort()).toEqual(
-      ['Clock', 'Config', 'Hooks', 'Kernel', 'Logger', 'Metrics', 'PluginConfig', 'PoolFactory', 'PoolRegistry'].sort(),
+      ['Clock', 'Config', 'Hooks', 'Kernel', 'Logger', 'Metrics', 'PluginConfig', 'PluginContext', 'PoolFactory', 'PoolRegistry'].sort(),
     );
   });
 

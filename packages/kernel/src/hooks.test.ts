@@ -222,4 +222,66 @@ describe('Hooks', () => {
     hooks.emit('connection:error', fakePooled().pool, new Error('reset'));
     expect(seen).toEqual(['app@db', 'reset']);
   });
+
+  it("orders handlers as rollup does: every 'pre', then the unordered, then every 'post'; registration order within each", async () => {
+    const hooks = new Hooks();
+    const seen: string[] = [];
+    const h = (name: string) => () => void seen.push(name);
+    hooks.on('checkout', { order: 'post', handler: h('post-1') });
+    hooks.on('checkout', h('normal-1'));
+    hooks.on('checkout', { order: 'pre', handler: h('pre-1') });
+    hooks.on('checkout', { handler: h('normal-2') });
+    hooks.on('checkout', { order: 'post', handler: h('post-2') });
+    hooks.on('checkout', { order: 'pre', handler: h('pre-2') });
+    hooks.runCheckout(fakePooled());
+    expect(seen).toEqual(['pre-1', 'pre-2', 'normal-1', 'normal-2', 'post-1', 'post-2']);
+
+    seen.length = 0;
+    hooks.resolver('resolveUser', { order: 'post', handler: () => ({ password: 'late' }) as never });
+    hooks.resolver('resolveUser', () => void seen.push('normal') as undefined);
+    hooks.resolver('resolveUser', { order: 'pre', handler: () => void seen.push('pre') as undefined });
+    expect(await hooks.resolveFirst('resolveUser', { database: 'db', user: 'u' })).toEqual({ password: 'late' });
+    expect(seen).toEqual(['pre', 'normal']);
+
+    seen.length = 0;
+    hooks.listen('pool:retired', { order: 'post', handler: h('ev-post') });
+    hooks.listen('pool:retired', { order: 'pre', handler: h('ev-pre') });
+    hooks.emit('pool:retired', {} as never, 'gc');
+    expect(seen).toEqual(['ev-pre', 'ev-post']);
+  });
+
+  it('an ordered handler unregisters like any other; a bad order is WEIR_E_HOOK_INVALID_HANDLER at registration', () => {
+    const hooks = new Hooks();
+    const off = hooks.on('release', { order: 'pre', handler: () => undefined });
+    expect(hooks.has('release')).toBe(true);
+    off();
+    expect(hooks.has('release')).toBe(false);
+    expect(() => hooks.on('release', { order: 'first' as never, handler: () => undefined })).toThrow(
+      expect.objectContaining({ code: ErrorCodes.HOOK_INVALID_HANDLER }),
+    );
+    expect(() => hooks.on('release', { order: 'pre' } as never)).toThrow(expect.objectContaining({ code: ErrorCodes.HOOK_INVALID_HANDLER }));
+  });
+
+  it('once sealed, registering is WEIR_E_HOOK_LATE except through late(); unregistering still works', () => {
+    const hooks = new Hooks();
+    const plugin = hooks.withOwner('p');
+    const off = plugin.on('checkout', () => undefined);
+    hooks.seal();
+    for (const register of [
+      () => plugin.on('release', () => undefined),
+      () => hooks.on('release', () => undefined),
+      () => plugin.resolver('resolvePool', () => undefined),
+      () => plugin.listen('pool:created', () => undefined),
+    ]) {
+      expect(register).toThrow(expect.objectContaining({ code: ErrorCodes.HOOK_LATE }));
+    }
+    expect(hooks.has('release')).toBe(false);
+    const late = hooks.withOwner('host').late();
+    late.on('release', () => undefined);
+    late.withOwner('host-2').on('drop', () => undefined);
+    expect(hooks.has('release')).toBe(true);
+    expect(hooks.has('drop')).toBe(true);
+    off();
+    expect(hooks.has('checkout')).toBe(false);
+  });
 });

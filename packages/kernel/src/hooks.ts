@@ -19,10 +19,20 @@ export type * from './hook-table.js';
 
 type AnyFn = (...args: any[]) => any;
 
+/** Where a handler runs among the others of its hook (rollup's semantics): every `pre`, then the unordered, then every `post`; registration order within each. */
+export type HookOrder = 'pre' | 'post';
+
+/** A handler, or an object hook `{ handler, order }` (as in rollup). */
+export type HandlerSpec<F> = F | { readonly handler: F; readonly order?: HookOrder | null };
+
+const RANK = { pre: 0, normal: 1, post: 2 } as const;
+
 /** One registered handler. */
 interface Entry {
   readonly fn: AnyFn;
   readonly owner: string;
+  /** 0 pre, 1 normal, 2 post */
+  readonly rank: number;
 }
 
 /** Handler lists, `null` when empty so a runner tests one pointer. Copy-on-write: runners iterate a stable array. */
@@ -42,6 +52,8 @@ export class HookTable {
     'pool:retired': null,
     'connection:error': null,
   };
+  /** Set by the kernel once it has started: from then on only a `late()` view may register. */
+  sealed = false;
   constructor(readonly logger: Logger) {}
 }
 
@@ -83,32 +95,66 @@ export class Hooks {
   /** = t.lists, one load less on the hot path */
   private readonly lists: Lists;
   private readonly owner: string;
+  private readonly lateBinding: boolean;
+  /** a plugin's view (what the kernel hands a plugin): no late() or seal() */
+  private readonly plugin: boolean;
 
   constructor(logger?: Logger);
-  constructor(logger: Logger | undefined, shared: HookTable, owner: string);
-  constructor(logger?: Logger, shared?: HookTable, owner?: string) {
+  constructor(logger: Logger | undefined, shared: HookTable, owner: string, late?: boolean, plugin?: boolean);
+  constructor(logger?: Logger, shared?: HookTable, owner?: string, late?: boolean, plugin?: boolean) {
     this.t = shared ?? new HookTable(logger ?? silentLogger());
     this.lists = this.t.lists;
     this.owner = owner ?? ANONYMOUS;
+    this.lateBinding = late ?? false;
+    this.plugin = plugin ?? false;
   }
 
   /** A view on the same table whose registrations are owned by `owner` (a plugin name). */
   withOwner(owner: string): Hooks {
-    return new Hooks(this.t.logger, this.t, owner);
+    return new Hooks(this.t.logger, this.t, owner, this.lateBinding, this.plugin);
   }
 
-  /** Register a lifecycle hook handler. Returns a function that unregisters it. */
-  on<K extends HookName>(hook: K, handler: HookMap[K], owner?: string): () => void {
+  /** The view the kernel hands a plugin: owned by it, and without the hosts' late() and seal(). */
+  forPlugin(owner: string): Hooks {
+    return new Hooks(this.t.logger, this.t, owner, false, true);
+  }
+
+  /**
+   * The late-binding view: its registrations are accepted after `kernel.start()` (for a host that
+   * binds once the plugins are set up, as `@weir/pg` does). Any other registration after start is
+   * WEIR_E_HOOK_LATE. Give such handlers an `order` so where they run does not depend on when.
+   */
+  late(): Hooks {
+    this.hostOnly('late');
+    return new Hooks(this.t.logger, this.t, this.owner, true);
+  }
+
+  /** Close registration to all but `late()` views (the kernel calls it once started). */
+  seal(): void {
+    this.hostOnly('seal');
+    this.t.sealed = true;
+  }
+
+  private hostOnly(method: string): void {
+    if (this.plugin) {
+      throw new WeirError(ErrorCodes.HOOK_LATE, `hooks.${method}() is for hosts; a plugin registers its handlers in setup() (plugin ${this.owner})`, {
+        plugin: this.owner,
+      });
+    }
+  }
+
+  /** Register a lifecycle hook handler (or `{ handler, order }`). Returns a function that unregisters it. */
+  on<K extends HookName>(hook: K, handler: HandlerSpec<HookMap[K]>, owner?: string): () => void {
     return this.add(hook, handler, owner, 'on', isLifecycle);
   }
 
-  /** Register a resolver (first answer wins). */
-  resolver<K extends ResolverName>(point: K, handler: ResolverMap[K], owner?: string): () => void {
+  /** Register a resolver (first answer wins), or `{ handler, order }`. */
+  resolver<K extends ResolverName>(point: K, handler: HandlerSpec<ResolverMap[K]>, owner?: string): () => void {
     return this.add(point, handler, owner, 'resolver', isResolver);
   }
 
-  /** Listen to an event. */
-  listen<K extends EventName>(event: K, handler: EventMap[K], owner?: string): () => void {
+  /** Listen to an event, or `{ handler, order }`. */
+  listen<K extends EventName>(event: K, handler: HandlerSpec<EventMap[K]>, owner?: string): () => void {
     return this.add(event, handler, owner, 'listen', isEvent);
   }
 
@@ -235,16 +281,31 @@ export class Hooks {
         plugin: owner ?? this.owner,
       });
     }
-    if (typeof handler !== 'function') {
-      throw new WeirError(ErrorCodes.HOOK_INVALID_HANDLER, `hooks.${method}("${name}"): handler is not a function (plugin ${owner ?? this.owner})`, {
-        hook: name,
-        plugin: owner ?? this.owner,
-      });
+    const who = owner ?? this.owner;
+    const isObject = handler !== null && typeof handler === 'object';
+    const fn = isObject ? (handler as { handler?: unknown }).handler : handler;
+    const order = isObject ? ((handler as { order?: unknown }).order ?? null) : null;
+    if (typeof fn !== 'function' || (order !== null && order !== 'pre' && order !== 'post')) {
+      const problem = typeof fn !== 'function' ? 'handler is not a function' : `order must be 'pre' or 'post', not ${JSON.stringify(order)}`;
+      throw new WeirError(ErrorCodes.HOOK_INVALID_HANDLER, `hooks.${method}("${name}"): ${problem} (plugin ${who})`, { hook: name, plugin: who });
     }
-    const entry: Entry = { fn: handler as AnyFn, owner: owner ?? this.owner };
+    if (this.t.sealed && !this.lateBinding) {
+      throw new WeirError(
+        ErrorCodes.HOOK_LATE,
+        `hooks.${method}("${name}"): the kernel has started; register handlers in setup(), or through hooks.late() in a host (plugin ${who})`,
+        { hook: name, plugin: who },
+      );
+    }
+    const entry: Entry = { fn: fn as AnyFn, owner: who, rank: RANK[(order ?? 'normal') as keyof typeof RANK] };
     const lists = this.t.lists as Record<string, Entry[] | null>;
     const list = lists[name] ?? null;
-    lists[name] = list === null ? [entry] : [...list, entry];
+    if (list === null) lists[name] = [entry];
+    else {
+      // after every entry of the same or an earlier rank: registration order within a rank
+      let at = list.length;
+      while (at > 0 && list[at - 1]!.rank > entry.rank) at--;
+      lists[name] = [...list.slice(0, at), entry, ...list.slice(at)];
+    }
     return () => {
       const cur = lists[name] ?? null;
       if (cur === null || !cur.includes(entry)) return;

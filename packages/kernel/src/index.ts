@@ -1,14 +1,25 @@
 import 'reflect-metadata';
 
 export * from './types.js';
-export { ErrorCodes, WeirError, isWeirError, messageOf, type ErrorCode } from './errors.js';
+export {
+  ErrorCodes,
+  ERROR_CATALOG,
+  ERROR_FAMILIES,
+  WeirError,
+  ClientError,
+  isWeirError,
+  isClientError,
+  clientErrorOf,
+  messageOf,
+  type ErrorCode,
+} from './errors.js';
 export { systemClock, FakeClock, flushMicrotasks, type Clock, type TimerHandle } from './clock.js';
 export { createLogger, silentLogger, type Logger, type LoggerOptions, type LogFormat } from './logger.js';
 export { prettyLine } from './log-pretty.js';
 export { serializeError } from './log-error.js';
 export { Pool, type PoolArgs, type ConnectionView } from './pool.js';
 export { ConnectionBudget, type BudgetMember } from './budget.js';
-export { Hooks, hookError } from './hooks.js';
+export { Hooks, hookError, type HookOrder, type HandlerSpec } from './hooks.js';
 export {
   HOOK_TABLE,
   type HookMap,
@@ -25,6 +36,7 @@ export { PoolRegistry, poolKeyId, type RegistryEntry, type NewRegistryEntry } fr
 export * from './config/index.js';
 export { TOKENS, createToken, type ConfigRef, type PoolFactory } from './tokens.js';
 export type { PluginDescriptor, WeirPlugin, PluginClass } from './plugin-types.js';
+export type { PluginContext } from './plugin-context.js';
 export { orderPlugins, indexPlugins } from './plugin-order.js';
 export { validatePluginSections, pluginSectionProblems, enabledKeys, poolSectionKeys } from './plugin-config.js';
 export { Kernel, type KernelOptions } from './kernel.js';

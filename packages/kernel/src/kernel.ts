@@ -7,6 +7,9 @@ import { ErrorCodes, WeirError, messageOf } from './errors.js';
 import { Hooks } from './hooks.js';
 import { silentLogger, type Logger } from './logger.js';
 import { registerPoolMetrics } from './metrics.js';
+import { registerCollected } from './collected-metric.js';
+import type { PluginContext } from './plugin-context.js';
+import { REPORTS } from './reports.js';
 import { enabledKeys, pluginSectionValue, validatePluginSections } from './plugin-config.js';
 import { indexPlugins, orderPlugins } from './plugin-order.js';
 import type { PluginClass, PluginDescriptor, WeirPlugin } from './plugin-types.js';
@@ -26,6 +29,15 @@ interface Running {
   readonly descriptor: PluginDescriptor;
   readonly instance: WeirPlugin;
   readonly container: DependencyContainer;
+  /** what the plugin registered through its context, undone in reverse at dispose */
+  readonly undo: Array<() => void>;
+}
+
+/** A service a plugin offers through `ctx.provide`. */
+interface Service {
+  readonly owner: string;
+  readonly configKey: string;
+  readonly value: unknown;
 }
 
 /**
@@ -45,6 +57,7 @@ export class Kernel {
   private readonly plugins: PluginClass[];
   private poolFactory: PoolFactory | undefined;
   private running: Running[] = [];
+  private readonly services = new Map<InjectionToken<unknown>, Service>();
   private state: 'new' | 'starting' | 'started' | 'stopping' | 'stopped' = 'new';
   private reloading: Promise<unknown> = Promise.resolve();
 
@@ -126,6 +139,7 @@ export class Kernel {
       }
       for (const P of orderPlugins(this.plugins, enabled)) await this.startPlugin(P);
       this.state = 'started';
+      this.hooks.seal();
       this.logger.info({ plugins: this.startedPlugins() }, 'kernel started');
     } catch (err) {
       await this.disposePlugins();
@@ -134,13 +148,86 @@ export class Kernel {
     }
   }
 
+  /** configKeys `key` depends on, directly or through others. */
+  private dependencyKeys(key: string): Set<string> {
+    const byKey = new Map(this.plugins.map((P) => [P.plugin.configKey, P] as const));
+    const out = new Set<string>();
+    const visit = (k: string): void => {
+      for (const dep of byKey.get(k)?.plugin.dependsOn ?? []) {
+        if (!out.has(dep)) {
+          out.add(dep);
+          visit(dep);
+        }
+      }
+    };
+    visit(key);
+    return out;
+  }
+
+  private context(P: PluginClass, hooks: Hooks, logger: Logger, undo: Array<() => void>): PluginContext {
+    const d = P.plugin;
+    const kernel = this;
+    const deps = this.dependencyKeys(d.configKey);
+    let parsedFor: Config | undefined;
+    let parsed: unknown;
+    const sectionOf = (config: Config): unknown => pluginSectionValue(P, config.plugins[d.configKey], config.file);
+    return {
+      name: d.name,
+      get config() {
+        if (parsedFor !== kernel.config) {
+          // switched off (or gone) in a reloaded file: it runs on with its last section until the next start
+          const section = kernel.config.plugins[d.configKey];
+          if (parsedFor === undefined || (section != null && section.enabled !== false)) parsed = sectionOf(kernel.config);
+          parsedFor = kernel.config;
+        }
+        return parsed;
+      },
+      sectionOf,
+      hooks,
+      provide: (token, value) => {
+        const other = this.services.get(token);
+        if (other !== undefined || this.container.isRegistered(token, true)) {
+          throw new WeirError(ErrorCodes.SERVICE_DUPLICATE,
+            `plugin ${d.name}: cannot provide ${String(token)}: already provided by ${other?.owner ?? 'the kernel or the host'}`,
+            { plugin: d.name, token: String(token) });
+        }
+        this.services.set(token, { owner: d.name, configKey: d.configKey, value });
+        undo.push(() => this.services.delete(token));
+      },
+      use: <T>(token: InjectionToken<T>): T | undefined => {
+        const s = this.services.get(token);
+        if (s !== undefined) return deps.has(s.configKey) || s.configKey === d.configKey ? (s.value as T) : undefined;
+        return this.container.isRegistered(token, true) ? this.container.resolve(token) : undefined;
+      },
+      report: (name, source) => {
+        if (this.container.isRegistered(REPORTS, true)) undo.push(this.container.resolve(REPORTS).register(name, source, d.name));
+      },
+      metric: (name, help, type, values) => {
+        undo.push(registerCollected(this.metrics, name, help, type, values));
+      },
+      metrics: this.metrics,
+      logger,
+      clock: this.clock,
+      registry: this.registry,
+      poolFactory: this.container.resolve(TOKENS.PoolFactory),
+      runningConfig: this.container.resolve(TOKENS.Config),
+    };
+  }
+
   private async startPlugin(P: PluginClass): Promise<void> {
     const d = P.plugin;
     const cfg = pluginSectionValue(P, this.config.plugins[d.configKey], this.config.file);
     const child = this.container.createChildContainer();
+    const hooks = this.hooks.forPlugin(d.name);
+    const logger = this.logger.child({ plugin: d.name });
+    const undo: Array<() => void> = [];
     child.register(TOKENS.PluginConfig, { useValue: cfg });
-    child.register(TOKENS.Hooks, { useValue: this.hooks.withOwner(d.name) });
-    child.register(TOKENS.Logger, { useValue: this.logger.child({ plugin: d.name }) });
+    child.register(TOKENS.Hooks, { useValue: hooks });
+    child.register(TOKENS.Logger, { useValue: logger });
+    child.register(TOKENS.PluginContext, { useValue: this.context(P, hooks, logger, undo) });
+    // the services of the plugins it depends on, for constructor injection
+    const deps = this.dependencyKeys(d.configKey);
+    for (const [token, s] of this.services) if (deps.has(s.configKey)) child.register(token, { useValue: s.value });
     let instance: WeirPlugin;
     try {
       injectable()(P);
@@ -151,16 +238,25 @@ export class Kernel {
     try {
       await instance.setup();
     } catch (err) {
+      undoAll(undo, this.logger, d.name);
       this.hooks.removeOwner(d.name);
       throw new WeirError(ErrorCodes.PLUGIN_SETUP_FAILED, `plugin ${d.name}: setup failed: ${messageOf(err)}`, { plugin: d.name }, { cause: err });
     }
-    this.running.push({ descriptor: d, instance, container: child });
+    this.running.push({ descriptor: d, instance, container: child, undo });
     this.logger.debug({ plugin: d.name }, 'plugin set up');
   }
 
-  /** Resolve a service: a kernel token or one a plugin registered on kernel.container. */
+  /** Resolve a service: one a plugin provided (ctx.provide), a kernel or host token, or one a v1 plugin registered on kernel.container. */
   resolve<T>(token: InjectionToken<T>): T {
-    return this.container.resolve(token);
+    const s = this.services.get(token);
+    return s !== undefined ? (s.value as T) : this.container.resolve(token);
+  }
+
+  /** Like resolve, for a service that may be absent (a plugin not enabled): undefined then. */
+  service<T>(token: InjectionToken<T>): T | undefined {
+    const s = this.services.get(token);
+    if (s !== undefined) return s.value as T;
+    return this.container.isRegistered(token, true) ? this.container.resolve(token) : undefined;
   }
 
   /**
@@ -207,8 +303,21 @@ export class Kernel {
       } catch (err) {
         this.logger.error({ err, plugin: r.descriptor.name }, `plugin ${r.descriptor.name}: dispose failed`);
       }
+      undoAll(r.undo, this.logger, r.descriptor.name);
       this.hooks.removeOwner(r.descriptor.name);
     }
     this.running = [];
   }
+}
+
+/** Undo a plugin's context registrations, last first; a failure is logged and the rest still run. */
+function undoAll(undo: Array<() => void>, logger: Logger, plugin: string): void {
+  for (let i = undo.length - 1; i >= 0; i--) {
+    try {
+      undo[i]!();
+    } catch (err) {
+      logger.error({ err, plugin }, `plugin ${plugin}: cleanup failed`);
+    }
+  }
+  undo.length = 0;
 }

@@ -11,6 +11,8 @@ import type { Logger } from './logger.js';
 import { validatePluginSections } from './plugin-config.js';
 import { orderPlugins } from './plugin-order.js';
 import type { PluginClass, PluginDescriptor, WeirPlugin } from './plugin-types.js';
+import type { PluginContext } from './plugin-context.js';
+import { REPORTS, Reports } from './reports.js';
 import { PoolRegistry } from './registry.js';
 import { TOKENS, createToken, type ConfigRef } from './tokens.js';
 import { duration } from './config/duration.js';
@@ -391,5 +393,126 @@ describe('Kernel.reload', () => {
     kernel.setPoolFactory({ create: (s) => (made.push(s), {} as never) });
     factory.create(spec);
     expect(made).toEqual([spec]);
+  });
+
+  it('seals the hook table at start: a plugin or host registering later gets WEIR_E_HOOK_LATE, hooks.late() may', async () => {
+    let pluginHooks: Hooks | undefined;
+    class Keeper implements WeirPlugin {
+      static readonly plugin: PluginDescriptor = { name: 'keeper', configKey: 'keeper', configSchema: z.object({}) };
+      constructor(@inject(TOKENS.Hooks) hooks: Hooks) {
+        pluginHooks = hooks;
+      }
+      setup(): void {}
+    }
+    const kernel = new Kernel({ config: config({ keeper: {} }), plugins: [Keeper] });
+    kernel.hooks.on('checkout', () => undefined, 'host-before-start');
+    await kernel.start();
+    expect(() => pluginHooks!.on('release', () => undefined)).toThrow(expect.objectContaining({ code: 'WEIR_E_HOOK_LATE', details: { hook: 'release', plugin: 'keeper' } }));
+    expect(() => kernel.hooks.on('release', () => undefined, 'host')).toThrow(expect.objectContaining({ code: 'WEIR_E_HOOK_LATE' }));
+    kernel.hooks.withOwner('host').late().on('release', () => undefined);
+    expect(kernel.hooks.has('release')).toBe(true);
+    // late binding is the hosts': a plugin's view refuses it
+    expect(() => pluginHooks!.late()).toThrow(expect.objectContaining({ code: 'WEIR_E_HOOK_LATE', details: { plugin: 'keeper' } }));
+    expect(() => pluginHooks!.withOwner('other').seal()).toThrow(expect.objectContaining({ code: 'WEIR_E_HOOK_LATE' }));
+    await kernel.stop();
+  });
+
+  it('host and plugin handlers run in the documented order: pre (host), plugins in setup order, host unordered, late post', async () => {
+    const log: string[] = [];
+    function hooker(key: string, dependsOn: string[] = []): PluginClass {
+      class Hooker implements WeirPlugin {
+        static readonly plugin: PluginDescriptor = { name: key, configKey: key, configSchema: z.object({}), dependsOn };
+        constructor(@inject(TOKENS.Hooks) private readonly hooks: Hooks) {}
+        setup(): void {
+          this.hooks.on('reload', () => void log.push(key));
+        }
+      }
+      return Hooker;
+    }
+    // b depends on a: set up (and so run) after a, though listed first
+    const kernel = new Kernel({ config: config({ a: {}, b: {} }), plugins: [hooker('b', ['a']), hooker('a')] });
+    const host = kernel.hooks.withOwner('host');
+    host.on('reload', () => void log.push('host'));
+    host.on('reload', { order: 'pre', handler: () => void log.push('host-pre') });
+    await kernel.start();
+    host.late().on('reload', { order: 'post', handler: () => void log.push('host-late-post') });
+    await kernel.reload(config({ a: {}, b: {} }));
+    expect(log).toEqual(['host-pre', 'host', 'a', 'b', 'host-late-post']);
+    await kernel.stop();
+  });
+});
+
+describe('PluginContext', () => {
+  interface Counter { n: number }
+  const COUNTER = createToken<Counter>('test.Counter');
+  const seen: Record<string, unknown> = {};
+
+  class Provider implements WeirPlugin {
+    static readonly plugin: PluginDescriptor = { name: 'provider', configKey: 'provider', configSchema: z.strictObject({ n: z.number().default(1) }) };
+    constructor(@inject(TOKENS.PluginContext) private readonly ctx: PluginContext<{ n: number }>) {}
+    setup(): void {
+      this.ctx.provide(COUNTER, { n: this.ctx.config.n });
+      this.ctx.hooks.on('reload', (e) => void (seen.reloadSection = this.ctx.sectionOf(e.next)));
+      this.ctx.report('provider', () => ({ columns: ['n'], rows: [[this.ctx.config.n]] }));
+      this.ctx.metric('test_provider_n', 'n', 'gauge', () => [{ labels: {}, value: this.ctx.config.n }]);
+    }
+  }
+  class User implements WeirPlugin {
+    static readonly plugin: PluginDescriptor = { name: 'user', configKey: 'user', configSchema: z.object({}), dependsOn: ['provider'] };
+    constructor(@inject(COUNTER) injected: Counter, @inject(TOKENS.PluginContext) ctx: PluginContext) {
+      seen.injected = injected;
+      seen.used = ctx.use(COUNTER);
+    }
+    setup(): void {}
+  }
+  class Stranger implements WeirPlugin {
+    static readonly plugin: PluginDescriptor = { name: 'stranger', configKey: 'stranger', configSchema: z.object({}) };
+    constructor(@inject(TOKENS.PluginContext) private readonly ctx: PluginContext) {}
+    setup(): void {
+      seen.stranger = this.ctx.use(COUNTER);
+      seen.strangerName = this.ctx.name;
+    }
+  }
+
+  it('scopes section, services, reports and metrics to the plugin, and removes them on dispose', async () => {
+    const kernel = new Kernel({ config: config({ provider: { n: 2 }, user: {}, stranger: {} }), plugins: [Stranger, User, Provider] });
+    const reports = new Reports();
+    kernel.container.register(REPORTS, { useValue: reports });
+    await kernel.start();
+    expect(kernel.startedPlugins()).toEqual(['stranger', 'provider', 'user']);
+    expect(seen.injected).toEqual({ n: 2 });
+    expect(seen.used).toBe(seen.injected);
+    expect(seen.stranger).toBeUndefined(); // not a dependency: not visible
+    expect(seen.strangerName).toBe('stranger');
+    expect(kernel.service(COUNTER)).toBe(seen.injected);
+    expect(reports.get('PROVIDER')!()).toEqual({ columns: ['n'], rows: [[2]] });
+    expect(await kernel.metrics.getSingleMetricAsString('test_provider_n')).toContain('test_provider_n 2');
+
+    await kernel.reload(config({ provider: { n: 5 }, user: {}, stranger: {} }));
+    expect(seen.reloadSection).toEqual({ n: 5 });
+    expect(reports.get('PROVIDER')!()).toEqual({ columns: ['n'], rows: [[5]] }); // ctx.config follows the running config
+
+    // a reload that switches it off: it keeps its last section until the next start
+    await kernel.reload(config({ user: {}, stranger: {} }));
+    expect(reports.get('PROVIDER')!()).toEqual({ columns: ['n'], rows: [[5]] });
+
+    await kernel.stop();
+    expect(kernel.service(COUNTER)).toBeUndefined();
+    expect(reports.get('PROVIDER')).toBeUndefined();
+    expect(kernel.metrics.getSingleMetric('test_provider_n')).toBeUndefined();
+  });
+
+  it('a token already provided (or a kernel token) is WEIR_E_SERVICE_DUPLICATE', async () => {
+    class Clobber implements WeirPlugin {
+      static readonly plugin: PluginDescriptor = { name: 'clobber', configKey: 'clobber', configSchema: z.object({}) };
+      constructor(@inject(TOKENS.PluginContext) private readonly ctx: PluginContext) {}
+      setup(): void {
+        this.ctx.provide(TOKENS.PoolRegistry, {} as never);
+      }
+    }
+    const kernel = new Kernel({ config: config({ clobber: {} }), plugins: [Clobber] });
+    const err = await startError(kernel);
+    expect(err.code).toBe('WEIR_E_PLUGIN_SETUP_FAILED');
+    expect((err as unknown as { cause: { code: string } }).cause.code).toBe('WEIR_E_SERVICE_DUPLICATE');
   });
 });

@@ -5,6 +5,7 @@ import type { Config } from './config/types.js';
 import type { Hooks } from './hooks.js';
 import type { Kernel } from './kernel.js';
 import type { Logger } from './logger.js';
+import type { PluginContext } from './plugin-context.js';
 import type { Pool } from './pool.js';
 import type { PoolRegistry } from './registry.js';
 import type { PoolSpec } from './types.js';
@@ -32,6 +33,9 @@ export const TOKENS = {
   Config: createToken<ConfigRef>('weir.Config'),
   PoolFactory: createToken<PoolFactory>('weir.PoolFactory'),
   PluginConfig: createToken<unknown>('weir.PluginConfig'),
+  /** v2: what a plugin injects — its PluginContext. */
+  PluginContext: createToken<PluginContext<any>>('weir.PluginContext'),
+  /** @deprecated v1: inject TOKENS.PluginContext instead (kept for third-party plugins written against v1). */
   Kernel: createToken<Kernel>('weir.Kernel'),
   Metrics: createToken<MetricsRegistry>('weir.Metrics'),
 };

@@ -245,10 +245,10 @@ export class Pool extends BasePool implements PoolFactory {
   private async start(): Promise<void> {
     await this.kernel.start();
     this.statements = await findStatementCache(this.kernel);
-    const hooks = this.kernel.hooks.withOwner('@weir/pg');
-    // Registered after the plugins' handlers: a client is announced once every plugin has set it up.
-    hooks.on('create', (conn) => this.created(conn as PooledConnection<pg.Client>));
-    hooks.on('drop', (conn) => this.dropped(conn as PooledConnection<pg.Client>));
+    // Bound after start (late), and 'post': a client is announced once every plugin has set it up.
+    const hooks = this.kernel.hooks.withOwner('@weir/pg').late();
+    hooks.on('create', { order: 'post', handler: (conn) => this.created(conn as PooledConnection<pg.Client>) });
+    hooks.on('drop', { order: 'post', handler: (conn) => this.dropped(conn as PooledConnection<pg.Client>) });
     const spec: PoolSpec = { key: this.key, kind: 'static', options: this.poolOptions, target: { client: this.baseClient } satisfies PgPoolTarget };
     const pool = this.create(spec);
     this.main = pool;

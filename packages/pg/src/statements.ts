@@ -28,8 +28,7 @@ export async function findStatementCache(kernel: Kernel): Promise<StatementCache
   } catch {
     return undefined;
   }
-  if (token === undefined || !kernel.container.isRegistered(token, true)) return undefined;
-  return kernel.container.resolve(token);
+  return token === undefined ? undefined : kernel.service(token);
 }
 
 interface ClientInternals {

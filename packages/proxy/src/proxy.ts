@@ -2,7 +2,7 @@ import http from 'node:http';
 import net from 'node:net';
 import type tls from 'node:tls';
 import {
-  Kernel, Pool, Reports, WeirError, createLogger, poolKeyId,
+  ClientError, ErrorCodes, Kernel, Pool, Reports, WeirError, clientErrorOf, createLogger, poolKeyId,
   type AuthSecret, type Clock, type Config, type GeneralConfig, type Logger, type PluginClass, type PoolFactory, type PoolSpec, type ResolvedUser,
 } from '@weir/kernel';
 import { ClientSession } from './client/session.js';
@@ -50,13 +50,11 @@ interface PoolMeta {
 type ServerPool = Pool<ServerConnection>;
 
 /**
- * A resolver's own error when it names the SQLSTATE a client should get (auth_query failed,
- * max_pools reached), rather than the kernel's WEIR_E_HOOK_FAILED wrapper around it.
+ * A resolver's own ClientError (auth_query failed, max_pools reached: the SQLSTATE a client
+ * should get), rather than the kernel's WEIR_E_HOOK_FAILED wrapper around it.
  */
 function rethrowHandlerError(e: unknown): never {
-  const cause = (e as { cause?: unknown }).cause;
-  if ((e as WeirError).code === 'WEIR_E_HOOK_FAILED' && cause instanceof Error && typeof (cause as WeirError).details?.sqlstate === 'string') throw cause;
-  throw e;
+  throw clientErrorOf(e) ?? e;
 }
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -132,7 +130,8 @@ export class Proxy implements SessionHost, PoolFactory {
   }
 
   async start(): Promise<net.AddressInfo> {
-    this.kernel.hooks.on('reload', (e) => this.reconcile(e.next as unknown as ProxyConfig), 'weir-proxy');
+    // 'pre': pools are reconciled before any plugin's reload handler sees the new config.
+    this.kernel.hooks.on('reload', { order: 'pre', handler: (e) => this.reconcile(e.next as unknown as ProxyConfig) }, 'weir-proxy');
     await this.kernel.start();
     for (const spec of staticSpecs(this.config)) this.kernel.registry.add({ key: spec.key, kind: 'static', pool: this.create(spec), spec });
     const g = this.general();
@@ -226,7 +225,7 @@ export class Proxy implements SessionHost, PoolFactory {
         database, user, secret, mode: poolCfg.pool_mode,
         pool: async (outcome) => {
           const entry = this.kernel.registry.get(database, user);
-          if (!entry) throw new WeirError('WEIR_E_NO_POOL', `no pool for ${user}@${database}`, { database, user, sqlstate: SqlState.CannotConnectNow });
+          if (!entry) throw new ClientError(ErrorCodes.NO_POOL, SqlState.CannotConnectNow, `no pool for ${user}@${database}`, { database, user });
           this.applyPassthrough(entry.pool, outcome);
           return entry.pool as ServerPool;
         },
@@ -246,8 +245,8 @@ export class Proxy implements SessionHost, PoolFactory {
         let pool = this.kernel.registry.get(key.database, key.user)?.pool as ServerPool | undefined;
         if (!pool || pool.retired) pool = await this.kernel.hooks.resolveFirst('resolvePool', { key, resolved }).catch(rethrowHandlerError) as ServerPool | undefined;
         if (!pool) {
-          throw new WeirError('WEIR_E_NO_POOL', `no pool for ${key.user}@${key.database}: enable the dynamic_pools plugin to create pools for auth_query users`,
-            { database, user, sqlstate: SqlState.CannotConnectNow });
+          throw new ClientError(ErrorCodes.NO_POOL, SqlState.CannotConnectNow,
+            `no pool for ${key.user}@${key.database}: enable the dynamic_pools plugin to create pools for auth_query users`, { database, user });
         }
         this.applyPassthrough(pool, outcome);
         return pool;

@@ -1,4 +1,4 @@
-import { WeirError, messageOf, type AuthSecret, type Clock } from '@weir/kernel';
+import { ClientError, messageOf, type WeirError, type AuthSecret, type Clock } from '@weir/kernel';
 import type { Lookup } from './lookup.js';
 import { secretFromStored } from './secret.js';
 
@@ -134,10 +134,11 @@ export class DatabaseCredentials {
       this.counters.failures++;
       this.counters.lastError = why;
       this.onFailure(user, why);
-      const error = new WeirError(
+      const error = new ClientError(
         AUTH_QUERY_FAILED,
+        LOOKUP_FAILED_SQLSTATE,
         `cannot look up user "${user}" right now (auth_query of database "${this.database}" failed)`,
-        { database: this.database, user, sqlstate: LOOKUP_FAILED_SQLSTATE },
+        { database: this.database, user },
       );
       e.secret = null;
       e.error = error;

@@ -1,7 +1,7 @@
 import {
-  REPORTS, TOKENS, createToken, inject, messageOf, registerCollected,
-  type AuthSecret, type Clock, type Config, type ConfigRef, type Hooks, type InjectionToken, type Kernel, type Logger,
-  type PluginDescriptor, type Report, type ReloadEvent, type ResolvedUser, type ResolveUserRequest, type WeirPlugin,
+  TOKENS, createToken, inject, messageOf,
+  type AuthSecret, type Clock, type Config, type InjectionToken, type Logger,
+  type PluginContext, type PluginDescriptor, type Report, type ReloadEvent, type ResolvedUser, type ResolveUserRequest, type WeirPlugin,
 } from '@weir/kernel';
 import { DatabaseCredentials, type CredentialStats } from './credentials.js';
 import { PgLookup, type LookupFactory, type LookupTarget } from './lookup.js';
@@ -16,7 +16,7 @@ export interface AuthQueryStats extends CredentialStats {
   serverUser: string | null;
 }
 
-/** The credential cache, registered on the kernel's container by this plugin. */
+/** The credential cache, provided by this plugin (ctx.provide; hosts: kernel.service(AUTH_QUERY_CACHE)). */
 export interface AuthQueryCache {
   /** Forget cached lookups: of one user of a database, of a whole database, or of all. */
   clear(database?: string, user?: string): void;
@@ -104,36 +104,27 @@ export class AuthQueryPlugin implements WeirPlugin {
   private options: AuthQueryConfig;
   private readonly states = new Map<string, DatabaseAuth>();
   private lookups!: LookupFactory;
-  private unregisterReport: (() => void) | null = null;
-  private readonly unregisterMetrics: Array<() => void> = [];
+  private readonly clock: Clock;
+  private readonly logger: Logger;
 
-  constructor(
-    @inject(TOKENS.Hooks) private readonly hooks: Hooks,
-    @inject(TOKENS.Config) private readonly config: ConfigRef,
-    @inject(TOKENS.Clock) private readonly clock: Clock,
-    @inject(TOKENS.Logger) private readonly logger: Logger,
-    @inject(TOKENS.Kernel) private readonly kernel: Kernel,
-    @inject(TOKENS.PluginConfig) options: unknown,
-  ) {
-    this.options = authQueryConfigSchema.parse(options ?? {});
+  constructor(@inject(TOKENS.PluginContext) private readonly ctx: PluginContext<AuthQueryConfig>) {
+    this.options = ctx.config;
+    this.clock = ctx.clock;
+    this.logger = ctx.logger;
   }
 
   setup(): void {
-    const c = this.kernel.container;
-    this.lookups = c.isRegistered(AUTH_QUERY_LOOKUP, true)
-      ? c.resolve(AUTH_QUERY_LOOKUP)
-      : (target) => new PgLookup(target, (err) => this.logger.warn({ database: target.database, error: err.message }, 'auth_query connection error'));
-    this.apply(this.config.current);
+    const ctx = this.ctx;
+    this.lookups = ctx.use(AUTH_QUERY_LOOKUP)
+      ?? ((target) => new PgLookup(target, (err) => this.logger.warn({ database: target.database, error: err.message }, 'auth_query connection error')));
+    this.apply(ctx.runningConfig.current);
     const cache: AuthQueryCache = { clear: (database, user) => this.clear(database, user), stats: () => this.stats() };
-    c.register(AUTH_QUERY_CACHE, { useValue: cache });
-    this.hooks.resolver('resolveUser', (req) => this.resolveUser(req));
-    this.hooks.on('reload', (event) => this.reload(event));
-    if (c.isRegistered(REPORTS, true)) {
-      this.unregisterReport = c.resolve(REPORTS).register('AUTH_QUERY', () => this.report(), SOURCE);
-    }
+    ctx.provide(AUTH_QUERY_CACHE, cache);
+    ctx.hooks.resolver('resolveUser', (req) => this.resolveUser(req));
+    ctx.hooks.on('reload', (event) => this.reload(event));
+    ctx.report('AUTH_QUERY', () => this.report());
     const metric = (name: string, help: string, read: (s: AuthQueryStats) => number, type: 'counter' | 'gauge' = 'counter') =>
-      this.unregisterMetrics.push(registerCollected(this.kernel.metrics, name, help, type,
-        () => this.stats().map((s) => ({ labels: { database: s.database }, value: read(s) }))));
+      ctx.metric(name, help, type, () => this.stats().map((s) => ({ labels: { database: s.database }, value: read(s) })));
     metric('weir_auth_query_cache_hits_total', 'Logins answered from the auth_query cache', (s) => s.hits);
     metric('weir_auth_query_cache_misses_total', 'Logins that needed an auth_query lookup', (s) => s.misses);
     metric('weir_auth_query_lookups_total', 'auth_query lookups run on PostgreSQL', (s) => s.lookups);
@@ -142,9 +133,6 @@ export class AuthQueryPlugin implements WeirPlugin {
   }
 
   async dispose(): Promise<void> {
-    while (this.unregisterMetrics.length) this.unregisterMetrics.pop()!();
-    this.unregisterReport?.();
-    this.unregisterReport = null;
     const closing = [...this.states.values()].map((s) => this.close(s));
     this.states.clear();
     await Promise.all(closing);
@@ -184,11 +172,7 @@ export class AuthQueryPlugin implements WeirPlugin {
   /** `reload`: a database whose auth_query section went away or changed gets a fresh, empty cache. */
   private reload(event: ReloadEvent): void {
     const section = event.next.plugins?.[AuthQueryPlugin.plugin.configKey];
-    if (section !== undefined && section !== null && section.enabled !== false) {
-      const { enabled: _enabled, ...body } = section;
-      const parsed = authQueryConfigSchema.safeParse(body);
-      if (parsed.success) this.options = parsed.data;
-    }
+    if (section != null && section.enabled !== false) this.options = this.ctx.sectionOf(event.next);
     this.apply(event.next);
   }
 

@@ -1,13 +1,13 @@
 import { z } from 'zod';
 import {
-  TOKENS, WeirError, createToken, inject, messageOf,
-  type ConfigRef, type Hooks, type InjectionToken, type Kernel, type Logger, type Pool, type PluginDescriptor,
-  type PoolFactory, type PoolRegistry, type PoolSpec, type ReloadEvent, type ResolvePoolRequest, type WeirPlugin,
+  ClientError, TOKENS, createToken, inject, messageOf,
+  type InjectionToken, type Pool, type PluginContext, type PluginDescriptor,
+  type PoolSpec, type ReloadEvent, type ResolvePoolRequest, type WeirPlugin,
 } from '@weir/kernel';
 import { RegistryDynamicKeys, type DynamicPoolKeys } from './keys.js';
 import { staleDatabases } from './reload.js';
 
-/** The set of dynamic pool keys, registered on the kernel's container by this plugin. */
+/** The set of dynamic pool keys, provided by this plugin (ctx.provide) to plugins that depend on it. */
 export const DYNAMIC_POOL_KEYS: InjectionToken<DynamicPoolKeys> = createToken<DynamicPoolKeys>('weir.plugin.dynamic-pools.keys');
 
 /** A login would need a dynamic pool beyond `max_pools`. */
@@ -39,23 +39,23 @@ export class DynamicPoolsPlugin implements WeirPlugin {
   private readonly keys: RegistryDynamicKeys;
   private maxPools: number;
 
-  constructor(
-    @inject(TOKENS.Hooks) private readonly hooks: Hooks,
-    @inject(TOKENS.PoolRegistry) private readonly registry: PoolRegistry,
-    @inject(TOKENS.PoolFactory) private readonly factory: PoolFactory,
-    @inject(TOKENS.Config) private readonly config: ConfigRef,
-    @inject(TOKENS.Logger) private readonly logger: Logger,
-    @inject(TOKENS.Kernel) private readonly kernel: Kernel,
-    @inject(TOKENS.PluginConfig) options: unknown,
-  ) {
-    this.keys = new RegistryDynamicKeys(registry);
-    this.maxPools = dynamicPoolsConfigSchema.parse(options ?? {}).max_pools;
+  constructor(@inject(TOKENS.PluginContext) private readonly ctx: PluginContext<DynamicPoolsConfig>) {
+    this.keys = new RegistryDynamicKeys(ctx.registry);
+    this.maxPools = ctx.config.max_pools;
+  }
+
+  private get registry() {
+    return this.ctx.registry;
+  }
+
+  private get logger() {
+    return this.ctx.logger;
   }
 
   setup(): void {
-    this.kernel.container.register(DYNAMIC_POOL_KEYS, { useValue: this.keys });
-    this.hooks.resolver('resolvePool', (req) => this.resolvePool(req));
-    this.hooks.on('reload', (event) => this.reload(event));
+    this.ctx.provide(DYNAMIC_POOL_KEYS, this.keys);
+    this.ctx.hooks.resolver('resolvePool', (req) => this.resolvePool(req));
+    this.ctx.hooks.on('reload', (event) => this.reload(event));
   }
 
   /** Synchronous on purpose: two logins racing for the same new pool cannot both make one. */
@@ -67,31 +67,27 @@ export class DynamicPoolsPlugin implements WeirPlugin {
     const name = `${key.user}@${key.database}`;
     if (this.keys.size >= this.maxPools) {
       this.logger.warn({ pool: name, max_pools: this.maxPools }, 'dynamic pool refused: max_pools reached');
-      throw new WeirError(DYNAMIC_POOL_LIMIT, `too many dynamic pools (max_pools = ${this.maxPools}): no pool for ${name}`, {
+      throw new ClientError(DYNAMIC_POOL_LIMIT, TOO_MANY, `too many dynamic pools (max_pools = ${this.maxPools}): no pool for ${name}`, {
         pool: name,
         max_pools: this.maxPools,
-        sqlstate: TOO_MANY,
       });
     }
     const spec: PoolSpec = {
       key,
       kind: 'dynamic',
-      options: { max: resolved.pool.size, acquireTimeoutMs: this.config.current.general.query_wait_timeout },
+      options: { max: resolved.pool.size, acquireTimeoutMs: this.ctx.runningConfig.current.general.query_wait_timeout },
       target: { resolved },
     };
-    const pool = this.factory.create(spec);
+    const pool = this.ctx.poolFactory.create(spec);
     this.registry.add({ key, kind: 'dynamic', pool, spec });
     this.logger.info({ pool: name, source: resolved.source, dynamic_pools: this.keys.size }, 'dynamic pool created');
     return pool;
   }
 
   private reload(event: ReloadEvent): void {
-    const next = event.next.plugins?.[DynamicPoolsPlugin.plugin.configKey];
-    if (next !== undefined && next !== null && next.enabled !== false) {
-      const { enabled: _enabled, ...body } = next;
-      const parsed = dynamicPoolsConfigSchema.safeParse(body);
-      if (parsed.success) this.maxPools = parsed.data.max_pools;
-    }
+    // switched off (or gone) in the new file: it stays on, with its settings, until the next start
+    const section = event.next.plugins?.[DynamicPoolsPlugin.plugin.configKey];
+    if (section != null && section.enabled !== false) this.maxPools = this.ctx.sectionOf(event.next).max_pools;
     const stale = staleDatabases(event.previous.pools, event.next.pools);
     if (stale.size === 0) return;
     for (const database of stale) {

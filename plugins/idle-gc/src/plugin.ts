@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import {
-  TOKENS, duration, inject, messageOf, registerCollected,
-  type Clock, type Hooks, type Logger, type PluginDescriptor, type PoolKey, type PoolRegistry, type ReloadEvent,
+  TOKENS, duration, inject, messageOf,
+  type Clock, type Logger, type PluginContext, type PluginDescriptor, type PoolKey, type PoolRegistry, type ReloadEvent,
   type TimerHandle, type WeirPlugin,
 } from '@weir/kernel';
 import { DYNAMIC_POOL_KEYS, type DynamicPoolKeys } from '@weir/plugin-dynamic-pools';
@@ -35,31 +35,28 @@ export class IdleGcPlugin implements WeirPlugin {
   private stopped = false;
   /** Dynamic pools retired so far (weir_idle_gc_removed_total). */
   removedTotal = 0;
-  private unregisterMetric: (() => void) | null = null;
+  private readonly registry: PoolRegistry;
+  private readonly clock: Clock;
+  private readonly logger: Logger;
 
   constructor(
-    @inject(TOKENS.Hooks) private readonly hooks: Hooks,
-    @inject(TOKENS.PoolRegistry) private readonly registry: PoolRegistry,
-    @inject(TOKENS.Clock) private readonly clock: Clock,
-    @inject(TOKENS.Logger) private readonly logger: Logger,
+    @inject(TOKENS.PluginContext) private readonly ctx: PluginContext<IdleGcConfig>,
     @inject(DYNAMIC_POOL_KEYS) private readonly dynamic: DynamicPoolKeys,
-    @inject(TOKENS.PluginConfig) options: unknown,
-    @inject(TOKENS.Metrics) private readonly metrics: Parameters<typeof registerCollected>[0],
   ) {
-    this.options = idleGcConfigSchema.parse(options ?? {});
+    this.options = ctx.config;
+    this.registry = ctx.registry;
+    this.clock = ctx.clock;
+    this.logger = ctx.logger;
   }
 
   setup(): void {
-    this.hooks.on('reload', (event) => this.reload(event));
-    this.unregisterMetric = registerCollected(this.metrics, 'weir_idle_gc_removed_total', 'Idle dynamic pools removed', 'counter',
-      () => [{ labels: {}, value: this.removedTotal }]);
+    this.ctx.hooks.on('reload', (event) => this.reload(event));
+    this.ctx.metric('weir_idle_gc_removed_total', 'Idle dynamic pools removed', 'counter', () => [{ labels: {}, value: this.removedTotal }]);
     this.arm();
   }
 
   dispose(): void {
     this.stopped = true;
-    this.unregisterMetric?.();
-    this.unregisterMetric = null;
     if (this.timer !== null) this.clock.clearTimeout(this.timer);
     this.timer = null;
   }
@@ -105,11 +102,9 @@ export class IdleGcPlugin implements WeirPlugin {
   private reload(event: ReloadEvent): void {
     const section = event.next.plugins?.[IdleGcPlugin.plugin.configKey];
     if (section === undefined || section === null || section.enabled === false) return;
-    const { enabled: _enabled, ...body } = section;
-    const parsed = idleGcConfigSchema.safeParse(body);
-    if (!parsed.success) return;
-    const intervalChanged = parsed.data.interval !== this.options.interval;
-    this.options = parsed.data;
+    const next = this.ctx.sectionOf(event.next);
+    const intervalChanged = next.interval !== this.options.interval;
+    this.options = next;
     if (intervalChanged && this.timer !== null) {
       this.clock.clearTimeout(this.timer);
       this.arm();

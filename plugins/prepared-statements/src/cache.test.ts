@@ -209,9 +209,9 @@ function config(max = 3): Config {
 async function kernelWithPool(opts: { max?: number; lifetimeMs?: number } = {}) {
   const clock = new FakeClock(0);
   const kernel = new Kernel({ config: config(opts.max), clock, plugins: [PreparedStatementsPlugin] });
-  await kernel.start();
   const drops: Array<[number, DropReason]> = [];
   kernel.hooks.on('drop', (c, reason) => void drops.push([c.id, reason]), 'test');
+  await kernel.start();
   let n = 0;
   const bad = new Set<number>();
   const pool = new Pool<{ n: number }>({

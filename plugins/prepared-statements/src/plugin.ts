@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { inject, injectable, registerCollected, size, TOKENS, REPORTS, type Hooks, type Kernel, type Logger, type WeirPlugin, type PluginDescriptor } from '@weir/kernel';
+import { inject, injectable, size, TOKENS, type PluginContext, type WeirPlugin, type PluginDescriptor } from '@weir/kernel';
 import { MESSAGE_HOOKS } from '@weir/proxy';
 import { StatementCache, STATEMENT_CACHE } from './statement-cache.js';
 import { StatementRegistry } from './statements.js';
@@ -40,55 +40,47 @@ export class PreparedStatementsPlugin implements WeirPlugin {
   readonly cache: StatementCache;
   private readonly cleanup: Array<() => void> = [];
 
-  constructor(
-    @inject(TOKENS.Hooks) private readonly hooks: Hooks,
-    @inject(TOKENS.Kernel) private readonly kernel: Kernel,
-    @inject(TOKENS.Logger) private readonly logger: Logger,
-    @inject(TOKENS.PluginConfig) private readonly config: PreparedStatementsConfig,
-  ) {
-    this.cache = new StatementCache(config.max_per_connection);
+  constructor(@inject(TOKENS.PluginContext) private readonly ctx: PluginContext<PreparedStatementsConfig>) {
+    this.cache = new StatementCache(ctx.config.max_per_connection);
   }
 
   setup(): void {
-    const { cache, kernel } = this;
-    kernel.container.register(STATEMENT_CACHE, { useValue: cache });
-    const metrics = kernel.metrics;
+    const { cache, ctx } = this;
+    const logger = ctx.logger;
+    ctx.provide(STATEMENT_CACHE, cache);
     const perPool = (name: string, help: string, read: (r: ReturnType<StatementCache['report']>[number]) => number, type: 'counter' | 'gauge' = 'counter') =>
-      this.cleanup.push(registerCollected(metrics, name, help, type, () => cache.report().map((r) => ({ labels: { pool: r.pool }, value: read(r) }))));
+      ctx.metric(name, help, type, () => cache.report().map((r) => ({ labels: { pool: r.pool }, value: read(r) })));
     perPool('weir_prepared_statements_hits_total', 'Statements found prepared on the server connection', (r) => r.hits);
     perPool('weir_prepared_statements_misses_total', 'Statements prepared on a server connection', (r) => r.misses);
     perPool('weir_prepared_statements_evictions_total', 'Statements closed to stay within max_per_connection', (r) => r.evictions);
     perPool('weir_prepared_statements_stale_total', 'Statements forgotten because a table they read changed (0A000)', (r) => r.stale);
     perPool('weir_prepared_statements_cached', 'Statements prepared across the pool\'s server connections', (r) => r.statements, 'gauge');
-    this.cleanup.push(this.hooks.on('drop', (conn) => void cache.drop(conn.id)));
-    if (kernel.container.isRegistered(MESSAGE_HOOKS, true)) {
-      const c = this.config;
+    ctx.hooks.on('drop', (conn) => void cache.drop(conn.id));
+    const messageHooks = ctx.use(MESSAGE_HOOKS);
+    if (messageHooks !== undefined) {
+      const c = ctx.config;
       const registry = new StatementRegistry({ maxStatements: c.max_statements, maxBytes: c.max_statement_bytes });
-      this.cleanup.push(installProxyHandlers(kernel.resolve(MESSAGE_HOOKS), cache, registry, {
+      this.cleanup.push(installProxyHandlers(messageHooks, cache, registry, {
         cacheAnonymous: c.cache_anonymous,
         maxClientBytes: c.max_client_statement_bytes,
-        onRefused: (pool, client, bytes) => this.logger.warn({ code: 'WEIR_E_PS_CLIENT_LIMIT', plugin: PLUGIN_NAME, pool, client, bytes, max_client_statement_bytes: c.max_client_statement_bytes },
+        onRefused: (pool, client, bytes) => logger.warn({ code: 'WEIR_E_PS_CLIENT_LIMIT', plugin: PLUGIN_NAME, pool, client, bytes, max_client_statement_bytes: c.max_client_statement_bytes },
           'a client\'s prepared statements reached max_client_statement_bytes: its Parse was refused (54000); logged once per client'),
       }));
-      this.logger.info({ max_per_connection: c.max_per_connection, max_statement_bytes: c.max_statement_bytes, max_client_statement_bytes: c.max_client_statement_bytes },
+      logger.info({ max_per_connection: c.max_per_connection, max_statement_bytes: c.max_statement_bytes, max_client_statement_bytes: c.max_client_statement_bytes },
         'prepared statements through transaction pooling on');
-      this.cleanup.push(registerCollected(metrics, 'weir_prepared_statement_registry_bytes', 'Bytes of the statement shapes remembered (max_statement_bytes bounds them)', 'gauge',
-        () => [{ labels: {}, value: registry.bytes }]));
-      this.cleanup.push(registerCollected(metrics, 'weir_prepared_statement_registry_evictions_total', 'Statement shapes forgotten to stay within max_statements / max_statement_bytes', 'counter',
-        () => [{ labels: {}, value: registry.evictions }]));
-      if (kernel.container.isRegistered(REPORTS, true)) {
-        this.cleanup.push(kernel.resolve(REPORTS).register('PREPARED_STATEMENT_REGISTRY', () => ({
-          columns: ['statements', 'max_statements', 'bytes', 'max_bytes', 'evictions'],
-          rows: [[registry.size, c.max_statements, registry.bytes, c.max_statement_bytes, registry.evictions]],
-        }), descriptor.name));
-      }
+      ctx.metric('weir_prepared_statement_registry_bytes', 'Bytes of the statement shapes remembered (max_statement_bytes bounds them)', 'gauge',
+        () => [{ labels: {}, value: registry.bytes }]);
+      ctx.metric('weir_prepared_statement_registry_evictions_total', 'Statement shapes forgotten to stay within max_statements / max_statement_bytes', 'counter',
+        () => [{ labels: {}, value: registry.evictions }]);
+      ctx.report('PREPARED_STATEMENT_REGISTRY', () => ({
+        columns: ['statements', 'max_statements', 'bytes', 'max_bytes', 'evictions'],
+        rows: [[registry.size, c.max_statements, registry.bytes, c.max_statement_bytes, registry.evictions]],
+      }));
     }
-    if (kernel.container.isRegistered(REPORTS, true)) {
-      this.cleanup.push(kernel.resolve(REPORTS).register('PREPARED_STATEMENTS', () => ({
-        columns: ['pool', 'connections', 'statements', 'hits', 'misses', 'evictions', 'stale'],
-        rows: cache.report().map((r) => [r.pool, r.connections, r.statements, r.hits, r.misses, r.evictions, r.stale]),
-      }), descriptor.name));
-    }
+    ctx.report('PREPARED_STATEMENTS', () => ({
+      columns: ['pool', 'connections', 'statements', 'hits', 'misses', 'evictions', 'stale'],
+      rows: cache.report().map((r) => [r.pool, r.connections, r.statements, r.hits, r.misses, r.evictions, r.stale]),
+    }));
   }
 
   dispose(): void {

@@ -66,5 +66,5 @@ export class StatementCache {
   }
 }
 
-/** The plugin's exported service: other plugins and hosts resolve it from the kernel container. */
+/** The plugin's exported service (ctx.provide): plugins that depend on it inject it, hosts call kernel.service(STATEMENT_CACHE). */
 export const STATEMENT_CACHE = createToken<StatementCache>('weir.prepared-statements.StatementCache');

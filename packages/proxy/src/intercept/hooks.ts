@@ -1,4 +1,4 @@
-import { createToken, WeirError, type ConnectionId } from '@weir/kernel';
+import { clientErrorOf, createToken, WeirError, type ConnectionId } from '@weir/kernel';
 
 /** A whole client message, valid only during the handler call. */
 export interface ClientMessage {
@@ -138,18 +138,20 @@ export class MessageHooks {
 
 /**
  * A message hook (or a callback it passed to ctx.send / ctx.reply) threw. The session ends (its
- * server connection is dropped, never reused); `details.sqlstate` is what the client is told.
+ * server connection is dropped, never reused); `details.sqlstate` is what the client is told: a
+ * plugin's ClientError reaches the client as it is.
  */
 export function messageHookFailed(err: unknown, plugin: string, type: number): WeirError {
-  const cause = err as { message?: string; code?: unknown; details?: { sqlstate?: unknown } };
+  const cause = err as { message?: string; code?: unknown };
+  const client = clientErrorOf(err);
   const hook = `message hook '${String.fromCharCode(type)}'`;
   // A plugin's own client-facing error (SQLSTATE + message) reaches the client as it is; a
   // protocol decode error is the client's fault (08P01); anything else is a plugin bug.
   let sqlstate = 'XX000';
   let clientMessage = `internal error in plugin ${plugin}`;
-  if (typeof cause?.details?.sqlstate === 'string') {
-    sqlstate = cause.details.sqlstate;
-    clientMessage = String(cause.message);
+  if (client !== undefined) {
+    sqlstate = client.sqlstate;
+    clientMessage = client.message;
   } else if (typeof cause?.code === 'string' && cause.code.startsWith('WEIR_E_PROTO')) {
     sqlstate = '08P01';
     clientMessage = `invalid message from client: ${cause.message}`;
