@@ -3,6 +3,8 @@
  * the client's real address, user, database, duration and reason; a per-database stats line
  * every stats_period; both can be turned off.
  */
+import { readFileSync } from 'node:fs';
+import net from 'node:net';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sleep, startStack, USERS, type Stack } from './helpers.js';
@@ -103,5 +105,22 @@ describe('log_pooler_errors', () => {
     await weir.waitForLog(new RegExp(`client disconnected: .*127\\.0\\.0\\.1:${local}`), 10_000);
     expect(lines(weir.logs, 'pooler error')).toEqual([]);
     expect(weir.logs.filter((l) => l.includes('28P01') || l.includes('nosuchdb'))).toEqual([]);
+  });
+
+  it('is reloadable (RELOAD applies it); general.port is not (docs/config.md says so: the listener stays)', async () => {
+    const weir = await stack.startAnotherWeir({ general: { log_pooler_errors: 'false' } });
+    const off = readFileSync(weir.configFile, 'utf8');
+    expect(off).toContain('log_pooler_errors: false');
+    const other = await new Promise<number>((resolve) => {
+      const s = net.createServer().listen(0, '127.0.0.1', () => { const { port } = s.address() as net.AddressInfo; s.close(() => resolve(port)); });
+    });
+    const mark = weir.logs.length;
+    await weir.reload(off.replace('log_pooler_errors: false', 'log_pooler_errors: true').replace(`port: ${weir.port}`, `port: ${other}`));
+    await weir.waitForLog(/config reloaded/, 10_000, mark);
+    expect(await refused(weir.port, { name: USERS.md5.name, password: 'wrong' }, 'appdb')).toBe('28P01');
+    const local = await roundTrip(weir.port);
+    await weir.waitForLog(new RegExp(`client disconnected: .*127\\.0\\.0\\.1:${local}`), 10_000);
+    expect(lines(weir.logs.slice(mark), 'pooler error')).toMatchObject([{ sqlstate: '28P01' }]);
+    await expect(roundTrip(other)).rejects.toMatchObject({ code: 'ECONNREFUSED' });
   });
 });
