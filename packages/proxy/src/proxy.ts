@@ -21,6 +21,7 @@ import { ServerConnector, type ServerTarget } from './server/connector.js';
 import type { ServerConnection } from './server/connection.js';
 import { CancelKeys } from './guard/cancels.js';
 import { LogDigest } from './guard/log-digest.js';
+import { PoolerErrors, type PoolerErrorFields } from './client/pooler-errors.js';
 import { loadProxyConfig } from './config/load.js';
 import type { PoolMode, ProxyConfig } from './config/schema.js';
 import { poolOptions, resolvedTarget, staticSpecs, targetFingerprint } from './pools.js';
@@ -70,9 +71,8 @@ export class Proxy implements SessionHost, PoolFactory {
   readonly reports = new Reports();
   readonly hooks = new MessageHooks();
   private readonly cancels: CancelKeys;
+  private readonly poolerErrors: PoolerErrors;
   // Events a client can cause at will are logged at most once per period, with a count.
-  private readonly evictLog: LogDigest;
-  private readonly refuseLog: LogDigest;
   private readonly digests = new Map<string, LogDigest>();
   private readonly meta = new WeakMap<Pool, PoolMeta>();
   private readonly plugins: PluginClass[];
@@ -94,8 +94,7 @@ export class Proxy implements SessionHost, PoolFactory {
     this.logger = options.logger ?? createLogger({ level: options.config.general.log_level, format: options.config.general.log_format });
     this.plugins = options.plugins ?? [];
     this.cancels = new CancelKeys(this.logger);
-    this.evictLog = new LogDigest(this.logger, 'warn', 'max_client_conn reached: dropping the oldest client that has not finished logging in');
-    this.refuseLog = new LogDigest(this.logger, 'warn', 'max_client_conn reached: client refused');
+    this.poolerErrors = new PoolerErrors(this.logger, () => this.general().log_pooler_errors);
     this.kernel = new Kernel({ config: options.config as unknown as Config, logger: this.logger, clock: options.clock, plugins: this.plugins, poolFactory: this });
     this.kernel.container.register(REPORTS, { useValue: this.reports });
     this.kernel.container.register(MESSAGE_HOOKS, { useValue: this.hooks });
@@ -274,8 +273,8 @@ export class Proxy implements SessionHost, PoolFactory {
     return mockMethodFor([password ? secretFromPassword(password) : null]);
   }
 
-  runAdmin(_session: ClientSession, sql: string): Promise<Buffer> {
-    return this.admin.run(sql);
+  runAdmin(session: ClientSession, sql: string): Promise<Buffer> {
+    return this.admin.run(sql, { client: session.remote, user: session.user, database: session.database });
   }
 
   // ---------------------------------------------------------------- sessions
@@ -287,15 +286,16 @@ export class Proxy implements SessionHost, PoolFactory {
       // pending login makes room (a real client logs in within milliseconds, a half-open one never).
       const oldest = this.loggingIn.values().next().value;
       if (oldest !== undefined) {
-        this.evictLog.note({ max_client_conn: max, pending_logins: this.loggingIn.size, client: oldest.remote });
-        oldest.reject(SqlState.TooManyConnections, `too many clients (max_client_conn = ${max}); this connection did not log in in time`);
+        oldest.reject(SqlState.TooManyConnections, `too many clients (max_client_conn = ${max}); this connection did not log in in time`,
+          { max_client_conn: max, pending_logins: this.loggingIn.size }, true);
       }
     }
     if (this.shuttingDown || this.sessions.size >= max) {
+      const [code, message] = this.shuttingDown ? [SqlState.CannotConnectNow, 'weir is shutting down']
+        : [SqlState.TooManyConnections, `too many clients (max_client_conn = ${max})`];
       socket.on('error', () => socket.destroy());
-      socket.end(fatal(this.shuttingDown ? SqlState.CannotConnectNow : SqlState.TooManyConnections,
-        this.shuttingDown ? 'weir is shutting down' : `too many clients (max_client_conn = ${max})`));
-      if (!this.shuttingDown) this.refuseLog.note({ max_client_conn: max });
+      socket.end(fatal(code, message));
+      this.poolerError({ client: socket.remoteAddress === undefined ? 'unix' : `${socket.remoteAddress}:${socket.remotePort}`, max_client_conn: max }, code, message, true);
       return;
     }
     new ClientSession(socket, this);
@@ -315,6 +315,10 @@ export class Proxy implements SessionHost, PoolFactory {
     this.sessions.delete(session);
     this.loggingIn.delete(session);
     this.cancels.delete(session);
+  }
+
+  poolerError(fields: PoolerErrorFields, sqlstate: string, message: string, repeated = false): void {
+    this.poolerErrors.note(fields, sqlstate, message, repeated);
   }
 
   noteRepeated(message: string, fields: Record<string, unknown>): void {

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { configReference, generatedDocs, weirJsonSchema, type JsonSchema } from './docs.js';
+import { RELOADABLE } from './reloadable.js';
 
 const root = path.join(__dirname, '..', '..', '..');
 
@@ -105,5 +106,20 @@ describe('docs/config.md and docs/weir.schema.json', () => {
     expect(md).toContain('| `username` | string | required |');
     expect(md).toContain('## `pools.<name>.auth_query`');
     expect(md).toContain('# yaml-language-server: $schema=');
+  });
+
+  it('say for every key whether RELOAD applies it', () => {
+    const md = configReference();
+    expect(md).toContain('| `port` | integer | `6432` | no (restart) |');
+    expect(md).toContain('| `log_pooler_errors` | boolean | `true` | yes |');
+    expect(md).toContain('| `pool_mode` | `transaction` \\| `session` | `transaction` | new clients |');
+    expect(md).toContain('| `server_host` | string | `127.0.0.1` | new server connections |');
+  });
+
+  it('refuse a key with no reloadable marking, and a marking that names no key', () => {
+    const schema = weirJsonSchema();
+    schema.properties!.general!.properties!.new_key = { type: 'boolean', description: 'A key added without a marking.' };
+    expect(() => configReference(schema)).toThrow(/no reloadable marking .* for: general\.new_key$/);
+    expect(() => configReference(weirJsonSchema(), { ...RELOADABLE, 'general.gone': 'yes' })).toThrow(/do not exist: general\.gone$/);
   });
 });

@@ -257,6 +257,7 @@ describe('parseConfig', () => {
       log_connections: true,
       log_disconnections: true,
       log_stats: true,
+      log_pooler_errors: true,
       stats_period: 60_000,
       metrics_port: 0,
       metrics_host: '127.0.0.1',

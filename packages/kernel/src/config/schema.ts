@@ -42,6 +42,7 @@ export const generalSchema = z.preprocess((v) => {
   max_client_conn: z.number().int().min(1).default(1000).describe('Most client connections at once; one more is refused.'),
   log_connections: z.boolean().default(true).describe('An info line for each login (address, user, database).'),
   log_disconnections: z.boolean().default(true).describe('An info line for each disconnect of a logged-in client (duration, reason).'),
+  log_pooler_errors: z.boolean().default(true).describe('A line for each error weir itself sends a client (refusal, failed login, timeout, admin error): address, user, database, SQLSTATE, message.'),
   log_stats: z.boolean().default(true).describe('A line per database with traffic every stats_period.'),
   stats_period: duration.refine((ms) => ms >= 1_000, 'stats_period must be at least 1s').prefault('1m').describe('How often SHOW STATS averages are computed and log_stats lines written (at least 1s).'),
   metrics_port: z.number().int().min(0).max(65535).default(0).describe('Prometheus /metrics and /healthz over HTTP on this port (0 = off).'),

@@ -31,6 +31,8 @@ export interface GeneralConfig {
   log_disconnections: boolean;
   /** A line per database with traffic every stats_period, as PgBouncer's. */
   log_stats: boolean;
+  /** A line for each error weir itself sends a client (address, user, database, SQLSTATE, message), as PgBouncer's. */
+  log_pooler_errors: boolean;
   /** How often SHOW STATS averages are computed (over the period before). */
   stats_period: number;
   /** Prometheus /metrics and /healthz over HTTP on metrics_host (0 = off). */

@@ -5,6 +5,7 @@ import { table, reportTable, done } from './table.js';
 import { ShowTables, type Table } from './show.js';
 import type { Averages } from './averages.js';
 import type { Proxy } from '../proxy.js';
+import type { PoolerErrorFields } from '../client/pooler-errors.js';
 
 /** A command's failure: ErrorResponse, and the rest of a multi-command query is not run. */
 class AdminError extends Error {
@@ -30,7 +31,8 @@ export class AdminConsole {
     this.show = new ShowTables(proxy, averages, version);
   }
 
-  async run(sql: string): Promise<Buffer> {
+  /** `who`: the admin session, for log_pooler_errors. */
+  async run(sql: string, who: PoolerErrorFields = {}): Promise<Buffer> {
     const out: Buffer[] = [];
     const commands = sql.split(';').map((c) => c.trim()).filter((c) => c !== '');
     if (commands.length === 0) out.push(done('EMPTY'));
@@ -38,8 +40,11 @@ export class AdminConsole {
       try {
         out.push(await this.one(c));
       } catch (e) {
+        // weir's own fault: logged whatever log_pooler_errors says.
+        if (!(e instanceof AdminError)) this.proxy.logger.error({ ...who, command: c, err: e }, `admin command failed: ${(e as Error).message}`);
         const err = e instanceof AdminError ? e : new AdminError(SqlState.InternalError, (e as Error).message);
         out.push(error(err.sqlstate, err.message));
+        this.proxy.poolerError({ ...who, command: c }, err.sqlstate, err.message);
         break;
       }
     }

@@ -6,6 +6,7 @@ import type { AuthOutcome, MockMethod } from './auth.js';
 import type { PoolCounters } from '../stats.js';
 import type { ClientSession } from './session.js';
 import type { MessageHooks } from '../intercept/hooks.js';
+import type { PoolerErrorFields } from './pooler-errors.js';
 
 /** Where a client's login lands once authenticated. */
 export interface LoginTarget {
@@ -43,6 +44,8 @@ export interface SessionHost {
   /** The session finished logging in (it no longer counts as a pending login). */
   loggedIn(session: ClientSession): void;
   unregister(session: ClientSession): void;
+  /** log_pooler_errors: an error weir sends a client (`repeated`: one a client can cause at will, digested). */
+  poolerError(fields: PoolerErrorFields, sqlstate: string, message: string, repeated?: boolean): void;
   /** Log an event a client can repeat at will: info level, at most one line per period with a count. */
   noteRepeated(message: string, fields: Record<string, unknown>): void;
   /** A process id for a new session's cancel key, not held by a live session. */

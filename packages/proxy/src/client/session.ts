@@ -215,22 +215,21 @@ export class ClientSession implements ScanSink, ServerOwner, InterceptIO {
         const mode = this.host.general().client_tls_sslmode;
         if ((mode === 'require' || mode === 'verify-ca' || mode === 'verify-full') && !(this.socket instanceof tls.TLSSocket) &&
             this.socket.remoteAddress !== undefined) {
-          this.host.logger.info({ client: this.remote, user: packet.params.user }, `plaintext login refused (client_tls_sslmode ${mode})`);
-          this.reject(SqlState.InvalidAuthorization, `weir accepts only TLS connections (client_tls_sslmode ${mode}): connect with sslmode=require`);
+          this.reject(SqlState.InvalidAuthorization, `weir accepts only TLS connections (client_tls_sslmode ${mode}): connect with sslmode=require`,
+            { user: packet.params.user });
           return null;
         }
         if ((mode === 'verify-ca' || mode === 'verify-full') && this.socket instanceof tls.TLSSocket && !this.socket.authorized) {
           // A TLSSocket made by hand does not refuse an unverified peer itself.
-          this.host.logger.info({ client: this.remote, user: packet.params.user, why: String(this.socket.authorizationError ?? 'no certificate') },
-            `client certificate refused (client_tls_sslmode ${mode})`);
-          this.reject(SqlState.InvalidAuthorization, 'connection requires a valid client certificate');
+          this.reject(SqlState.InvalidAuthorization, 'connection requires a valid client certificate',
+            { user: packet.params.user, client_tls_sslmode: mode, why: String(this.socket.authorizationError ?? 'no certificate') });
           return null;
         }
         if (mode === 'verify-full' && this.socket instanceof tls.TLSSocket) {
           const cn = this.socket.getPeerCertificate()?.subject?.CN;
           if (cn !== packet.params.user) {
-            this.host.logger.info({ client: this.remote, user: packet.params.user, certificate_cn: cn }, 'client certificate names another user (client_tls_sslmode verify-full)');
-            this.reject(SqlState.InvalidAuthorization, `certificate authentication failed for user "${packet.params.user ?? ''}"`);
+            this.reject(SqlState.InvalidAuthorization, `certificate authentication failed for user "${packet.params.user ?? ''}"`,
+              { user: packet.params.user, certificate_cn: cn });
             return null;
           }
         }
@@ -252,9 +251,7 @@ export class ClientSession implements ScanSink, ServerOwner, InterceptIO {
         // already buffered behind it were sent in plaintext and must never pass as encrypted
         // (the CVE-2021-3935 class), nor be read as the startup of a connection that is now TLS.
         if (reader.pendingBytes() > 0) {
-          this.host.noteRepeated('client sent unencrypted data right after its encryption request: connection closed',
-            { client: this.remote, bytes: reader.pendingBytes() });
-          this.reject(SqlState.ProtocolViolation, 'received unencrypted data after SSL request');
+          this.reject(SqlState.ProtocolViolation, 'received unencrypted data after SSL request', { bytes: reader.pendingBytes() }, true);
           return null;
         }
       }
@@ -341,24 +338,25 @@ export class ClientSession implements ScanSink, ServerOwner, InterceptIO {
 
   private loginFailed(e: unknown): void {
     if (this.closed) return;
-    if (e instanceof AuthFailed) {
-      this.host.logger.info({ user: this.user, database: this.database, client: this.remote, why: e.details.why }, 'client authentication failed');
-      return this.reject(SqlState.InvalidPassword, e.message);
-    }
+    if (e instanceof AuthFailed) return this.reject(SqlState.InvalidPassword, e.message, { why: e.details.why });
     const err = e as Error & { code?: string; details?: Record<string, unknown> };
-    if (err.code?.startsWith('WEIR_E_PROTO')) {
-      this.host.logger.info({ client: this.remote, code: err.code }, `bad client input: ${err.message}`);
-      return this.reject(SqlState.ProtocolViolation, `invalid startup: ${err.message}`);
-    }
+    if (err.code?.startsWith('WEIR_E_PROTO')) return this.reject(SqlState.ProtocolViolation, `invalid startup: ${err.message}`, { code: err.code });
+    // No WeirError code: a fault of weir's own, logged whatever log_pooler_errors says.
+    if (err.code === undefined) this.host.logger.error({ client: this.remote, user: this.user, database: this.database, err }, `login failed: ${err.message}`);
     const sqlstate = typeof err.details?.sqlstate === 'string' ? err.details.sqlstate : SqlState.ConnectionFailure;
-    this.host.logger.warn({ user: this.user, database: this.database, code: err.code }, `login failed: ${err.message}`);
-    this.reject(sqlstate, err.message);
+    this.reject(sqlstate, err.message, { code: err.code });
   }
 
-  /** Answer FATAL and close. */
-  reject(sqlstate: string, message: string): void {
+  /**
+   * Answer FATAL and close. The one place that logs what weir tells a client (log_pooler_errors);
+   * `fields` add to that line, `repeated`: a client can cause this at will (digested).
+   */
+  reject(sqlstate: string, message: string, fields?: Record<string, unknown>, repeated = false): void {
     if (this.closed) return;
-    if (!this.peerGone && !this.socket.destroyed) this.socket.end(fatal(sqlstate, message));
+    if (!this.peerGone && !this.socket.destroyed) {
+      this.socket.end(fatal(sqlstate, message));
+      this.host.poolerError({ client: this.remote, user: this.user, database: this.database, ...fields }, sqlstate, message, repeated);
+    }
     this.close(message);
   }
 
@@ -597,8 +595,7 @@ export class ClientSession implements ScanSink, ServerOwner, InterceptIO {
     if (this.closed) return;
     const sqlstate = typeof e.details?.sqlstate === 'string' ? e.details.sqlstate
       : e.code === 'WEIR_E_ACQUIRE_TIMEOUT' ? SqlState.ConnectionFailure : SqlState.CannotConnectNow;
-    this.host.logger.warn({ user: this.user, database: this.database, code: e.code }, `no server connection for client: ${e.message}`);
-    this.reject(sqlstate, e.message);
+    this.reject(sqlstate, e.message, { code: e.code });
   }
 
   private attach(lease: Lease<ServerConnection>): void {
@@ -867,8 +864,7 @@ export class ClientSession implements ScanSink, ServerOwner, InterceptIO {
   }
 
   private timedOut(sqlstate: string, message: string, key: string): void {
-    this.host.logger.info({ client: this.remote, user: this.user, database: this.database, key }, `client disconnected: ${key}`);
-    this.reject(sqlstate, message);
+    this.reject(sqlstate, message, { key });
   }
 
   // ---------------------------------------------------------------- end of session
@@ -914,11 +910,11 @@ export class ClientSession implements ScanSink, ServerOwner, InterceptIO {
     const sqlstate = typeof d.sqlstate === 'string' ? d.sqlstate : proto ?? SqlState.InternalError;
     const message = typeof d.clientMessage === 'string' ? d.clientMessage
       : typeof d.sqlstate === 'string' || proto !== null ? err.message : 'internal error in weir';
-    const fields = { client: this.remote, user: this.user, database: this.database, code: err.code, plugin: d.plugin, hook: d.hook };
-    if (sqlstate.startsWith('XX')) this.host.logger.error({ ...fields, err }, `session ended: ${err.message}`);
-    else this.host.logger.warn(fields, `session ended: ${err.message}`);
+    const fields = { code: err.code, plugin: d.plugin, hook: d.hook };
+    // weir's own fault (or a plugin's): logged whatever log_pooler_errors says; the rest is the reject's line.
+    if (sqlstate.startsWith('XX')) this.host.logger.error({ client: this.remote, user: this.user, database: this.database, ...fields, err }, `session ended: ${err.message}`);
     this.dropServer('error');
-    this.reject(sqlstate, message);
+    this.reject(sqlstate, message, fields);
   }
 
   close(reason: string): void {
