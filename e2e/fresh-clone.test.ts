@@ -88,14 +88,14 @@ afterAll(() => rmSync(parent, { recursive: true, force: true }));
 
 describe.sequential('a fresh clone', () => {
   it('after npm ci, links npx weir, which says to build first', async () => {
-    expect((await sh('npm ci', clone)).code).toBe(0);
+    expect((await sh(readme('npm ci'), clone)).code).toBe(0);
     const r = await sh(readme('npx weir --help'), clone);
     expect(r.output).toMatch(/^weir: WEIR_E_CLI_NOT_BUILT: .*run `npm run build`/m);
     expect(r.code).toBe(1);
   });
 
   it('runs npm test -w examples/custom-plugin before anything is built', async () => {
-    const r = await sh('npm test -w examples/custom-plugin', clone);
+    const r = await sh(readme('npm test -w examples/custom-plugin'), clone);
     expect(r.output).toMatch(/Tests\s+\d+ passed/);
     expect(r.code, r.output).toBe(0);
   });
@@ -141,7 +141,7 @@ describe.sequential('a fresh clone', () => {
       await proxyFromReadme(clone, configFor(yamlBlock('packages/weir/README.md', 'max_per_connection'), await freePort(), pgPort),
         'psql -h 127.0.0.1 -p 6432 -U admin pgbouncer', 'SHOW VERSION\n', /weir/,
         // the plugins' READMEs, against a weir with prepared statements on
-        [["psql -h 127.0.0.1 -p 6432 -U admin weir -c 'SHOW POOLS'", /appdb/], ["psql -h 127.0.0.1 -p 6432 -U admin weir -c 'SHOW PREPARED_STATEMENTS'", /appdb/]]);
+        [["psql -h 127.0.0.1 -p 6432 -U admin weir -c 'SHOW POOLS'", /appdb/], ["psql -h 127.0.0.1 -p 6432 -U admin weir -c 'SHOW PREPARED_STATEMENTS'", /statements/]]);
       // examples/proxy/README.md: its config as shipped (port and server_port filled in), from the root
       const shipped = path.join(clone, 'examples/proxy/weir.yaml');
       writeFileSync(shipped, configFor(readFileSync(shipped, 'utf8'), await freePort(), pgPort));
@@ -149,7 +149,7 @@ describe.sequential('a fresh clone', () => {
       execFileSync('git', ['-C', clone, 'checkout', '-q', '--', 'examples/proxy/weir.yaml']);
       // examples/custom-plugin/README.md: its folder inside the checkout, its config, SHOW LEASES
       const dir = path.join(clone, '.tmp', 'lease-audit');
-      const mk = await sh('mkdir -p .tmp/lease-audit && cd .tmp/lease-audit', clone);
+      const mk = await sh(readme('mkdir -p .tmp/lease-audit && cd .tmp/lease-audit'), clone);
       expect([mk.code, existsSync(dir)]).toEqual([0, true]);
       await proxyFromReadme(dir, configFor(yamlBlock('examples/custom-plugin/README.md', 'weir-plugin-lease-audit:'), await freePort(), pgPort),
         "psql -h 127.0.0.1 -p 6432 -U admin weir -c 'SHOW LEASES'", '', /checkouts/);
