@@ -52,8 +52,10 @@ describe.each(publicDirs)('%s', (dir) => {
 
   const bins = Object.values(pkg.bin ?? {}).map((b) => path.posix.normalize(b));
 
-  it('ships dist and its README only (and bin/, for a package with a command)', () => {
-    expect(pkg.files).toEqual([...(bins.length ? ['bin'] : []), 'dist', '!dist/.tsbuildinfo', 'README.md']);
+  // A package with a native addon (@weir/io) ships its C sources and the script that compiles them.
+  const native = existsSync(at('native'));
+  it('ships dist and its README only (and bin/, for a package with a command; native/ and scripts/, for one with an addon)', () => {
+    expect(pkg.files).toEqual([...(bins.length ? ['bin'] : []), 'dist', '!dist/.tsbuildinfo', ...(native ? ['native', 'scripts'] : []), 'README.md']);
   });
 
   if (bins.length) {
@@ -83,7 +85,7 @@ describe.each(publicDirs)('%s', (dir) => {
     expect(files).toContain((pkg.exports!['.'] as { types: string }).types.slice(2));
     expect(files).toContain((pkg.exports!['.'] as { default: string }).default.slice(2));
     for (const bin of bins) expect(files).toContain(bin);
-    const stray = files.filter((f) => !f.startsWith('dist/') && !bins.includes(f) && f !== 'README.md' && f !== 'package.json' && !/^LICEN[CS]E/.test(f));
+    const stray = files.filter((f) => !f.startsWith('dist/') && !(native && /^(native|scripts)\//.test(f)) && !bins.includes(f) && f !== 'README.md' && f !== 'package.json' && !/^LICEN[CS]E/.test(f));
     expect(stray).toEqual([]);
     expect(files.filter((f) => /\.tsbuildinfo$|\.test(-d)?\.(js|d\.ts)$/.test(f))).toEqual([]);
   });
