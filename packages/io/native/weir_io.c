@@ -29,7 +29,7 @@ enum {
   S_BINDS, S_QUERY_US, S_QUERY_AGE, S_IDLE_AGE, S_TX_AGE, S_CLIENT_BOUNDARY,
 };
 /* Why a link ended, as told to JavaScript. */
-enum { U_TERMINATE = 1, U_BAD_MESSAGE = 2, U_CLOSED = 3, U_BY_JS = 4 };
+enum { U_TERMINATE = 1, U_BAD_MESSAGE = 2, U_CLOSED = 3 };
 
 typedef struct event_s {
   struct event_s *next;
@@ -414,6 +414,7 @@ static int is_reported(uint8_t t) { return t == 'Z' || t == 'S' || t == 'E'; }
 
 /* ---------------------------------------------------------------- link accounting */
 
+/* Writes the link's state into the slab for the call that follows, and resets its counters (they are reported once). */
 static void fill_slab(conn_t *cl, double released) {
   double *s = g_slab;
   uint64_t now = uv_now(g_loop);
@@ -519,8 +520,7 @@ static void client_linked(conn_t *cl, const uint8_t *p, size_t n) {
   if (cl->closing) return;
   if (stop_at < 0) {
     /* The message began in an earlier chunk: its header is held in the framer. */
-    size_t held = (size_t)(-stop_at);
-    uint8_t *tmp = malloc(held + (n - pos) + 5);
+    uint8_t *tmp = malloc(5 + (n - pos));
     if (!tmp) abort();
     memcpy(tmp, f->hdr, 5);
     memcpy(tmp + 5, p + pos, n - pos);
@@ -898,24 +898,21 @@ static napi_value js_link(napi_env env, napi_callback_info info) {
   return ret_bool(env, 1);
 }
 
-/* unlink(client): back to js mode; the slab holds the link's state. */
-static napi_value js_unlink(napi_env env, napi_callback_info info) {
+/* The link's state into the slab (its counters handed over and reset); `end`: back to js mode. */
+static napi_value link_report(napi_env env, napi_callback_info info, int end) {
   ARGS(1)
   conn_t *cl = arg_conn(env, argv[0]);
   if (!cl || cl->mode != MODE_LINKED) return ret_bool(env, 0);
   fill_slab(cl, 0);
-  unlink_pair(cl);
+  if (end) unlink_pair(cl);
   return ret_bool(env, 1);
 }
 
-/* peek(client): the slab holds the link's state; counters are handed over (and reset). */
-static napi_value js_peek(napi_env env, napi_callback_info info) {
-  ARGS(1)
-  conn_t *cl = arg_conn(env, argv[0]);
-  if (!cl || cl->mode != MODE_LINKED) return ret_bool(env, 0);
-  fill_slab(cl, 0);
-  return ret_bool(env, 1);
-}
+/* unlink(client) */
+static napi_value js_unlink(napi_env env, napi_callback_info info) { return link_report(env, info, 1); }
+
+/* peek(client): the link goes on */
+static napi_value js_peek(napi_env env, napi_callback_info info) { return link_report(env, info, 0); }
 
 static napi_value js_at_boundary(napi_env env, napi_callback_info info) {
   ARGS(1)

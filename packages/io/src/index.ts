@@ -31,7 +31,7 @@ export const SLAB = {
   binds: 8, queryMicros: 9, queryAge: 10, idleAge: 11, txAge: 12, clientAtBoundary: 13,
 } as const;
 /** Why a link ended (the unlinked callback's second argument). */
-export const UNLINK = { terminate: 1, badMessage: 2, closed: 3, byJs: 4 } as const;
+export const UNLINK = { terminate: 1, badMessage: 2, closed: 3 } as const;
 
 export type Loaded = { io: NativeIo; file: string } | { io: null; reason: string };
 
