@@ -2,6 +2,8 @@
 export interface GeneralConfig {
   host: string;
   port: number;
+  /** Data path: native (@weir/io, where it loaded) or node (node:net). */
+  io: 'native' | 'node';
   unix_socket_dir?: string;
   admin_user: string;
   admin_password: string;
