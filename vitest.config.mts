@@ -44,6 +44,20 @@ export default defineConfig({
           fileParallelism: false,
         },
       },
+      {
+        // The hostile-input e2e against the AddressSanitizer + UBSan build of the native addon
+        // (`npm run build:asan -w @weir/io` first); a sanitizer report fails the run.
+        ...shared,
+        test: {
+          name: 'e2e-asan',
+          include: ['e2e/security-data.test.ts', 'e2e/startup-hostile.test.ts', 'e2e/fuzz/*.test.ts', 'e2e/io-path.test.ts', 'e2e/pipeline.test.ts'],
+          env: { WEIR_TESTKIT_SANITIZE: '1' },
+          setupFiles: ['reflect-metadata'],
+          testTimeout: 180_000,
+          hookTimeout: 180_000,
+          fileParallelism: false,
+        },
+      },
     ],
   },
 });
