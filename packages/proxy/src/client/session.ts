@@ -19,7 +19,7 @@ import type { SessionHost, LoginTarget, SessionTimeouts } from './host.js';
 import type { PoolMode } from '../config/schema.js';
 import { Interceptor, type InterceptIO } from '../intercept/interceptor.js';
 import { messageHookFailed } from '../intercept/hooks.js';
-import { NativeSocket, SLAB, type NativeLinkSink, type NativePlane, type Wire } from '../stream/native.js';
+import { NativeSocket, SLAB, UNLINK, type NativeLinkSink, type NativePlane, type Wire } from '../stream/native.js';
 
 export const ADMIN_DATABASE = 'weir';
 /** Database names that reach the admin console (`pgbouncer` too, for PgBouncer's tools and habits). */
@@ -764,9 +764,11 @@ export class ClientSession implements ScanSink, ServerOwner, InterceptIO, Native
   }
 
   /** NativeLinkSink: the link ended (Terminate or a bad message: the rest comes as data; a close: its event follows). */
-  linkEnded(_reason: number, slab: Float64Array): void {
+  linkEnded(reason: number, slab: Float64Array): void {
     this.linked = false;
-    this.cutMidMessage = slab[SLAB.clientAtBoundary] !== 1;
+    // Terminate and a bad message hand the client's bytes back from that message's start (so
+    // the scanner is at a boundary); a close may have cut the client off in a message.
+    this.cutMidMessage = reason === UNLINK.closed && slab[SLAB.clientAtBoundary] !== 1;
     this.absorb(slab, this.server);
   }
 

@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type net from 'node:net';
-import { CB, KIND, SLAB, loadNative, type NativeIo } from '@weir/io';
+import { CB, KIND, SLAB, UNLINK, loadNative, type NativeIo } from '@weir/io';
 
 /** What a server connection hears from the native plane (its bytes are framed in C). */
 export interface NativeServerSink {
@@ -216,4 +216,4 @@ export class NativePlane {
 
 }
 
-export { SLAB };
+export { SLAB, UNLINK };
