@@ -717,12 +717,16 @@ export class ClientSession implements ScanSink, ServerOwner, InterceptIO, Native
   private tryLink(server: ServerConnection): void {
     const cs = this.socket;
     const ss = server.socket;
-    if (!(cs instanceof NativeSocket) || !(ss instanceof NativeSocket) || this.interceptor !== null || this.hidden ||
+    const ic = this.interceptor;
+    if (!(cs instanceof NativeSocket) || !(ss instanceof NativeSocket) || (ic !== null && !ic.canHandOff()) || this.hidden ||
         this.queue.length !== 0 || this.terminateAt >= 0 || this.pausedServer !== null || this.queuePaused ||
         !this.scanner.atBoundary() || this.closed) {
       return;
     }
-    if (!cs.plane.io.link(cs.id, ss.id, this.mode === 'transaction' ? 1 : 0, this.pending, this.unsynced, this.txSince >= 0)) return;
+    // With the framed path, the link stops at the message types plugins hook (held until the server owes nothing).
+    const mask = ic === null ? null : this.host.messageHooks().clientMask();
+    if (!cs.plane.io.link(cs.id, ss.id, this.mode === 'transaction' ? 1 : 0, this.pending, this.unsynced, this.txSince >= 0, mask)) return;
+    ic?.handOff();
     cs.link = this;
     this.linked = true;
     this.cutMidMessage = false;
@@ -740,6 +744,7 @@ export class ClientSession implements ScanSink, ServerOwner, InterceptIO, Native
     this.pending = slab[SLAB.pending];
     this.unsynced = slab[SLAB.unsynced] !== 0;
     if (server !== null) server.txStatus = slab[SLAB.txStatus];
+    this.interceptor?.resume(slab[SLAB.txStatus], slab[SLAB.queries]);
     // Ages on the plane's clock, as times on the host's coarse one (what the timeouts compare).
     const now = this.host.coarseNow;
     const since = (age: number) => (age < 0 ? -1 : now - age);
