@@ -4,6 +4,25 @@ const shared = {
   oxc: { decorator: { legacy: true, emitDecoratorMetadata: true } },
 };
 
+const E2E = ['e2e/**/*.test.ts', 'examples/*/test/**/*.test.ts'];
+
+/** An e2e project: real PostgreSQL and the built weir, files one after another. */
+function e2e(name: string, include: string[], env: Record<string, string> = {}, exclude: string[] = []) {
+  return {
+    ...shared,
+    test: {
+      name,
+      include,
+      exclude: [...exclude, '**/node_modules/**'],
+      env,
+      setupFiles: ['reflect-metadata'],
+      testTimeout: 180_000,
+      hookTimeout: 180_000,
+      fileParallelism: false,
+    },
+  };
+}
+
 export default defineConfig({
   ...shared,
   test: {
@@ -17,47 +36,16 @@ export default defineConfig({
           testTimeout: 60_000,
         },
       },
-      {
-        ...shared,
-        test: {
-          name: 'e2e',
-          include: ['e2e/**/*.test.ts', 'examples/*/test/**/*.test.ts'],
-          setupFiles: ['reflect-metadata'],
-          testTimeout: 180_000,
-          hookTimeout: 180_000,
-          fileParallelism: false,
-        },
-      },
-      {
-        // The same e2e suite on the node:net data path (the default project runs the native one).
-        // Files that do not touch the data path (packaging, deployment files, the CLI's check,
-        // the fresh clone) run once, above.
-        ...shared,
-        test: {
-          name: 'e2e-node',
-          include: ['e2e/**/*.test.ts', 'examples/*/test/**/*.test.ts'],
-          exclude: ['e2e/fresh-clone.test.ts', 'e2e/packaging.test.ts', 'e2e/deploy.test.ts', 'e2e/check-cli.test.ts', '**/node_modules/**'],
-          env: { WEIR_IO: 'node' },
-          setupFiles: ['reflect-metadata'],
-          testTimeout: 180_000,
-          hookTimeout: 180_000,
-          fileParallelism: false,
-        },
-      },
-      {
-        // The hostile-input e2e against the AddressSanitizer + UBSan build of the native addon
-        // (`npm run build:asan -w @weir/io` first); a sanitizer report fails the run.
-        ...shared,
-        test: {
-          name: 'e2e-asan',
-          include: ['e2e/security-data.test.ts', 'e2e/startup-hostile.test.ts', 'e2e/fuzz/*.test.ts', 'e2e/io-path.test.ts', 'e2e/pipeline.test.ts'],
-          env: { WEIR_TESTKIT_SANITIZE: '1' },
-          setupFiles: ['reflect-metadata'],
-          testTimeout: 180_000,
-          hookTimeout: 180_000,
-          fileParallelism: false,
-        },
-      },
+      // The native data plane where the addon built (weir's default).
+      e2e('e2e', E2E),
+      // The same files on node:net. Those that do not touch the data path (packaging, deployment
+      // files, the CLI's check, the fresh clone) run once, above.
+      e2e('e2e-node', E2E, { WEIR_IO: 'node' },
+        ['e2e/fresh-clone.test.ts', 'e2e/packaging.test.ts', 'e2e/deploy.test.ts', 'e2e/check-cli.test.ts']),
+      // The hostile-input e2e against the AddressSanitizer + UBSan build of the addon
+      // (`npm run build:asan -w @weir/io` first); a sanitizer report fails the run.
+      e2e('e2e-asan', ['e2e/security-data.test.ts', 'e2e/startup-hostile.test.ts', 'e2e/fuzz/*.test.ts', 'e2e/io-path.test.ts', 'e2e/pipeline.test.ts'],
+        { WEIR_TESTKIT_SANITIZE: '1' }),
     ],
   },
 });

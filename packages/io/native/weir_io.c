@@ -67,6 +67,13 @@ typedef struct conn_s {
   uint8_t *held;
   size_t heldlen;
   uint8_t held_reason, holding;
+  /*
+   * A watched link (plugins wait to hear how answers ended): the types of the server messages
+   * that end an answer, in order, for JavaScript to settle its plan with when the link ends.
+   */
+  uint8_t *wlog;
+  uint32_t wlen, wcap;
+  uint8_t woverflow;
   char *close_error;
 } conn_t;
 
@@ -215,6 +222,7 @@ static void on_closed(uv_handle_t *h) {
   free(c->cap);
   free(c->sub);
   free(c->held);
+  free(c->wlog);
   free(c->close_error);
   free_events(c);
   free(c);
@@ -223,6 +231,7 @@ static void on_closed(uv_handle_t *h) {
 static void fill_slab(conn_t *cl, double released);
 static void unlink_pair(conn_t *cl);
 static void drop_hold(conn_t *cl);
+static void end_link(conn_t *cl, int why);
 
 static void conn_close(conn_t *c, const char *error) {
   if (c->closing) return;
@@ -231,13 +240,8 @@ static void conn_close(conn_t *c, const char *error) {
   if (c->mode == MODE_LINKED) {
     conn_t *cl = c->kind == KIND_CLIENT ? c : c->peer;
     if (cl && cl->wrapper) {
-      fill_slab(cl, 0);
-      unlink_pair(cl);
       if (cl != c) drop_hold(cl);
-      JS_SCOPE_BEGIN
-      napi_value argv[2] = { js_wrapper(cl), js_num(U_CLOSED) };
-      call_js(CB_UNLINKED, 2, argv);
-      JS_SCOPE_END
+      end_link(cl, U_CLOSED);
     } else {
       unlink_pair(cl ? cl : c);
     }
@@ -425,6 +429,11 @@ static void flush_events(conn_t *c) {
 
 static int is_reported(uint8_t t) { return t == 'Z' || t == 'S' || t == 'E'; }
 
+/* Server messages that end an answer to an extended-protocol message, a Sync, or report its failure. */
+static int ends_answer(uint8_t t) {
+  return t == '1' || t == '2' || t == '3' || t == 'T' || t == 'n' || t == 'C' || t == 'I' || t == 's' || t == 'Z' || t == 'E';
+}
+
 /* ---------------------------------------------------------------- link accounting */
 
 /* Writes the link's state into the slab for the call that follows, and resets its counters (they are reported once). */
@@ -468,6 +477,16 @@ static void drop_hold(conn_t *cl) {
   cl->heldlen = 0;
   cl->holding = 0;
   update_reading(cl);
+}
+
+/* The link ends here: its state to the slab, both sides back to js mode, and JavaScript told why. */
+static void end_link(conn_t *cl, int why) {
+  fill_slab(cl, 0);
+  unlink_pair(cl);
+  JS_SCOPE_BEGIN
+  napi_value argv[2] = { js_wrapper(cl), js_num(why) };
+  call_js(CB_UNLINKED, 2, argv);
+  JS_SCOPE_END
 }
 
 static void client_message(conn_t *cl, uint8_t t) {
@@ -548,12 +567,7 @@ static void client_linked(conn_t *cl, const uint8_t *p, size_t n) {
     update_reading(cl);
     return;
   }
-  fill_slab(cl, 0);
-  unlink_pair(cl);
-  JS_SCOPE_BEGIN
-  napi_value argv[2] = { js_wrapper(cl), js_num(stop) };
-  call_js(CB_UNLINKED, 2, argv);
-  JS_SCOPE_END
+  end_link(cl, stop);
   if (cl->closing) return;
   if (stop_at < 0) {
     /* The message began in an earlier chunk: its header is held in the framer. */
@@ -576,14 +590,7 @@ static void finish_hold(conn_t *cl) {
   cl->held = NULL;
   cl->heldlen = 0;
   cl->holding = 0;
-  if (cl->mode == MODE_LINKED) {
-    fill_slab(cl, 0);
-    unlink_pair(cl);
-    JS_SCOPE_BEGIN
-    napi_value argv[2] = { js_wrapper(cl), js_num(why) };
-    call_js(CB_UNLINKED, 2, argv);
-    JS_SCOPE_END
-  }
+  if (cl->mode == MODE_LINKED) end_link(cl, why);
   if (!cl->closing) {
     update_reading(cl);
     deliver_js(cl, h, n);
@@ -604,6 +611,10 @@ static void server_chunk(conn_t *sv, const uint8_t *p, size_t n) {
     if (ev == FR_HEADER) {
       if (is_reported(f->type)) capture_begin(sv);
       else sv->capturing = 0;
+      if (cl && cl->wlog && ends_answer(f->type)) {
+        if (cl->wlen < cl->wcap) cl->wlog[cl->wlen++] = f->type;
+        else cl->woverflow = 1;
+      }
     } else if (ev == FR_BODY) {
       if (sv->capturing) capture_add(sv, p + a, b - a);
     } else if (ev == FR_END) {
@@ -927,7 +938,7 @@ static napi_value js_queued(napi_env env, napi_callback_info info) {
 
 /* link(client, server, transactionMode, pending, unsynced, inTx): forward in C from now on. */
 static napi_value js_link(napi_env env, napi_callback_info info) {
-  ARGS(7)
+  ARGS(8)
   conn_t *cl = arg_conn(env, argv[0]);
   conn_t *sv = arg_conn(env, argv[1]);
   if (!cl || !sv || cl->closing || sv->closing || cl->mode != MODE_JS || sv->mode != MODE_JS ||
@@ -965,6 +976,16 @@ static napi_value js_link(napi_env env, napi_callback_info info) {
     if (!cl->sub) abort();
     memcpy(cl->sub, mask, mlen < 32 ? mlen : 32);
   }
+  free(cl->wlog);
+  cl->wlog = NULL;
+  cl->wlen = cl->wcap = 0;
+  cl->woverflow = 0;
+  double watch = argc > 7 ? arg_num(env, argv[7]) : 0;
+  if (watch > 0) {
+    cl->wcap = watch > 65536 ? 65536 : (uint32_t)watch;
+    cl->wlog = malloc(cl->wcap);
+    if (!cl->wlog) abort();
+  }
   cl->mode = sv->mode = MODE_LINKED;
   cl->peer = sv;
   sv->peer = cl;
@@ -989,6 +1010,21 @@ static napi_value js_unlink(napi_env env, napi_callback_info info) { return link
 
 /* peek(client): the link goes on */
 static napi_value js_peek(napi_env env, napi_callback_info info) { return link_report(env, info, 0); }
+
+/* linkLog(client): the answer-ending server message types of the last watched link (a copy), or null when more came than it could hold. */
+static napi_value js_link_log(napi_env env, napi_callback_info info) {
+  ARGS(1)
+  conn_t *cl = arg_conn(env, argv[0]);
+  napi_value v;
+  if (!cl || !cl->wlog || cl->woverflow) {
+    napi_get_null(env, &v);
+    return v;
+  }
+  void *data;
+  napi_create_buffer_copy(env, cl->wlen, cl->wlog, &data, &v);
+  cl->wlen = 0;
+  return v;
+}
 
 static napi_value js_at_boundary(napi_env env, napi_callback_info info) {
   ARGS(1)
@@ -1053,6 +1089,7 @@ static napi_value init_module(napi_env env, napi_value exports) {
   EXPORT("unlink", js_unlink);
   EXPORT("peek", js_peek);
   EXPORT("atBoundary", js_at_boundary);
+  EXPORT("linkLog", js_link_log);
   EXPORT("frames", js_frames);
   return exports;
 }

@@ -14,7 +14,13 @@ export interface NativeIo {
   pause(id: number, paused: boolean): void;
   queued(id: number): number;
   /** `subscribed`: a 32-byte mask of client message types the link stops at (held until the server owes nothing). */
-  link(client: number, server: number, transactionMode: number, pending: number, unsynced: boolean, inTx: boolean, subscribed?: Buffer | null): boolean;
+  /**
+   * `subscribed`: a 32-byte mask of client message types the link stops at (held until the server
+   * owes nothing). `watch` > 0: log up to that many answer-ending server message types (linkLog).
+   */
+  link(client: number, server: number, transactionMode: number, pending: number, unsynced: boolean, inTx: boolean, subscribed?: Buffer | null, watch?: number): boolean;
+  /** The answer-ending server message types of the last watched link, in order (null: more than it could hold). */
+  linkLog(client: number): Buffer | null;
   unlink(client: number): boolean;
   peek(client: number): boolean;
   atBoundary(id: number): boolean;

@@ -155,4 +155,23 @@ describe.skipIf(loaded.io === null)('native link: a client and a server forwarde
     sock.destroy();
     io.close(w.server.id);
   });
+  it('a watched link logs the server messages that ended answers, in order, and says when its log overflowed', async () => {
+    events.length = 0;
+    const sock = await pair(4);
+    expect(io.link(w.client.id, w.server.id, 1, 0, false, false, null, 16)).toBe(true);
+    sock.write(q('select 1'));
+    await until(() => events.some((e) => e.startsWith('idle')));
+    expect(io.linkLog(w.client.id)?.toString('latin1')).toBe('CZ'); // CommandComplete, ReadyForQuery
+    expect(io.linkLog(w.client.id)?.length).toBe(0); // read once
+    events.length = 0;
+    expect(io.link(w.client.id, w.server.id, 1, 0, false, false, null, 1)).toBe(true);
+    sock.write(q('select 2'));
+    await until(() => events.some((e) => e.startsWith('idle')));
+    expect(io.linkLog(w.client.id)).toBeNull();
+    expect(io.link(w.client.id, w.server.id, 1, 0, false, false, null, 0)).toBe(true);
+    expect(io.linkLog(w.client.id)).toBeNull(); // not watched
+    io.unlink(w.client.id);
+    sock.destroy();
+    io.close(w.server.id);
+  });
 });

@@ -17,7 +17,7 @@ import { OptionsError, parseOptions } from './options.js';
 import { fatal, error, SqlState } from './errors.js';
 import type { SessionHost, LoginTarget, SessionTimeouts } from './host.js';
 import type { PoolMode } from '../config/schema.js';
-import { Interceptor, type InterceptIO } from '../intercept/interceptor.js';
+import { HandOff, Interceptor, type InterceptIO } from '../intercept/interceptor.js';
 import { messageHookFailed } from '../intercept/hooks.js';
 import { NativeSocket, SLAB, UNLINK, type NativeLinkSink, type NativePlane, type Wire } from '../stream/native.js';
 
@@ -718,15 +718,22 @@ export class ClientSession implements ScanSink, ServerOwner, InterceptIO, Native
     const cs = this.socket;
     const ss = server.socket;
     const ic = this.interceptor;
-    if (!(cs instanceof NativeSocket) || !(ss instanceof NativeSocket) || (ic !== null && !ic.canHandOff()) || this.hidden ||
+    const handOff = ic === null ? HandOff.Plain : ic.handOffMode();
+    if (!(cs instanceof NativeSocket) || !(ss instanceof NativeSocket) || handOff === HandOff.No || this.hidden ||
         this.queue.length !== 0 || this.terminateAt >= 0 || this.pausedServer !== null || this.queuePaused ||
         !this.scanner.atBoundary() || this.closed) {
       return;
     }
-    // With the framed path, the link stops at the message types plugins hook (held until the server owes nothing).
-    const mask = ic === null ? null : this.host.messageHooks().clientMask();
-    if (!cs.plane.io.link(cs.id, ss.id, this.mode === 'transaction' ? 1 : 0, this.pending, this.unsynced, this.txSince >= 0, mask)) return;
-    ic?.handOff();
+    // With the framed path, the link stops at the message types plugins hook (held until the
+    // server owes nothing); watched, also at every message the server would answer.
+    const watched = ic !== null && handOff === HandOff.Watched;
+    const mask = ic === null ? null : this.host.messageHooks().clientMask(watched);
+    if (!cs.plane.io.link(cs.id, ss.id, this.mode === 'transaction' ? 1 : 0, this.pending, this.unsynced, this.txSince >= 0, mask,
+      watched ? 2 * ic.owed + 8 : 0)) {
+      return;
+    }
+    if (watched) server.errorLog = [];
+    else ic?.handOff();
     cs.link = this;
     this.linked = true;
     this.cutMidMessage = false;
@@ -759,13 +766,28 @@ export class ClientSession implements ScanSink, ServerOwner, InterceptIO, Native
     const server = this.server;
     if (server === null) return;
     this.absorb(slab, server);
-    if (slab[SLAB.released] !== 1) return;
-    this.linked = false;
     try {
+      this.settleWatched(server, slab[SLAB.released] === 1);
+      if (slab[SLAB.released] !== 1) return;
+      this.linked = false;
       this.release();
     } catch (e) {
       this.failed(e);
     }
+  }
+
+  /**
+   * A watched link (owners of the framed path's plan wait on answers): settle the plan with how
+   * the answers the link carried ended. `done`: the link is over, the connection's error log too.
+   */
+  private settleWatched(server: ServerConnection, done: boolean): void {
+    const log = server.errorLog;
+    if (log === null) return;
+    const cs = this.socket as NativeSocket;
+    const types = cs.plane.io.linkLog(cs.id);
+    if (done) server.errorLog = null;
+    if (types === null) throw new WeirError('WEIR_E_LINK_LOG', `the native link of client ${this.remote} forwarded more answers than its log holds`);
+    this.interceptor!.replay(types, log.splice(0));
   }
 
   /** NativeLinkSink: the link ended (Terminate or a bad message: the rest comes as data; a close: its event follows). */
@@ -775,6 +797,13 @@ export class ClientSession implements ScanSink, ServerOwner, InterceptIO, Native
     // the scanner is at a boundary); a close may have cut the client off in a message.
     this.cutMidMessage = reason === UNLINK.closed && slab[SLAB.clientAtBoundary] !== 1;
     this.absorb(slab, this.server);
+    if (this.server !== null) {
+      try {
+        this.settleWatched(this.server, true);
+      } catch (e) {
+        this.failed(e);
+      }
+    }
   }
 
   /** Take the data path back from the plane (close, kill, a timeout): its state comes with it. */
@@ -786,6 +815,14 @@ export class ClientSession implements ScanSink, ServerOwner, InterceptIO, Native
     if (cs.plane.io.unlink(cs.id)) {
       this.cutMidMessage = cs.plane.slab[SLAB.clientAtBoundary] !== 1;
       this.absorb(cs.plane.slab, this.server);
+    }
+    // Taken back to end the session: the plan's owners hear what the link saw; the rest fails when the plan is cleared.
+    if (this.server !== null && this.server.errorLog !== null) {
+      try {
+        this.settleWatched(this.server, true);
+      } catch {
+        this.server.errorLog = null;
+      }
     }
   }
 

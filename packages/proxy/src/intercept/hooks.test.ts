@@ -1,6 +1,6 @@
 import { ClientError, WeirError } from '@weir/kernel';
 import { describe, expect, it } from 'vitest';
-import { messageHookFailed } from './hooks.js';
+import { MessageHooks, messageHookFailed } from './hooks.js';
 
 const P = 'P'.charCodeAt(0);
 
@@ -16,5 +16,17 @@ describe('messageHookFailed', () => {
     expect(messageHookFailed(new WeirError('WEIR_E_X', 'x', { sqlstate: '54000' }), 'ps', P).details)
       .toMatchObject({ sqlstate: 'XX000', clientMessage: 'internal error in plugin ps' });
     expect(messageHookFailed(new Error('boom'), 'ps', P).details).toMatchObject({ sqlstate: 'XX000' });
+  });
+});
+
+describe('MessageHooks.clientMask', () => {
+  it('has a bit for each client message type with a handler, and follows registrations', () => {
+    const hooks = new MessageHooks();
+    expect(hooks.clientMask().equals(Buffer.alloc(32))).toBe(true);
+    const off = hooks.onClient(P, () => false, 'ps');
+    const mask = hooks.clientMask();
+    for (let t = 0; t < 256; t++) expect(((mask[t >> 3] >> (t & 7)) & 1) === 1, `type ${t}`).toBe(t === P);
+    off();
+    expect(hooks.clientMask().equals(Buffer.alloc(32))).toBe(true);
   });
 });

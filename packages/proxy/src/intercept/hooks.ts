@@ -1,4 +1,5 @@
 import { clientErrorOf, createToken, WeirError, type ConnectionId } from '@weir/kernel';
+import { Msg } from '@weir/protocol';
 
 /** A whole client message, valid only during the handler call. */
 export interface ClientMessage {
@@ -104,14 +105,22 @@ export class MessageHooks {
 
   private mask: Buffer | null = null;
 
-  /** The client message types with a handler, as a 256-bit mask (the native link stops at them). */
-  clientMask(): Buffer {
+  private watchMask: Buffer | null = null;
+
+  /**
+   * The client message types with a handler, as a 256-bit mask (the native link stops at them);
+   * `watched`: also every type the server answers (a watched link must see no new answers owed).
+   */
+  clientMask(watched = false): Buffer {
     if (this.mask === null) {
       const m = Buffer.alloc(32);
       for (let t = 0; t < 256; t++) if (this.client[t] !== null) m[t >> 3] |= 1 << (t & 7);
       this.mask = m;
+      const w = Buffer.from(m);
+      for (const t of [Msg.Parse, Msg.Bind, Msg.Describe, Msg.Execute, Msg.Close, Msg.Sync, Msg.Query, Msg.FunctionCall]) w[t >> 3] |= 1 << (t & 7);
+      this.watchMask = w;
     }
-    return this.mask;
+    return watched ? this.watchMask! : this.mask;
   }
 
   clientHandlers(type: number): ClientMessageHandler[] | null {

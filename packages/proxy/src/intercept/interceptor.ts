@@ -67,6 +67,17 @@ class Gather {
  * plugin handlers one by one; the server's answers are matched to a plan so answers to
  * injected messages are hidden and plugin replies land where the client expects them.
  */
+/** How a native link may take over from the framed path (see {@link Interceptor.handOffMode}). */
+export const HandOff = {
+  /** Something in flight needs this path. */
+  No: 0,
+  /** Every answer owed is a plain forward nobody waits on: the plan can forget them. */
+  Plain: 1,
+  /** Owners wait on answers: the link logs how each ended and the plan is settled from that log. */
+  Watched: 2,
+} as const;
+export type HandOff = (typeof HandOff)[keyof typeof HandOff];
+
 export class Interceptor implements InterceptContext {
   readonly state = new Map<symbol, unknown>();
   serverId: ConnectionId = 0;
@@ -116,9 +127,27 @@ export class Interceptor implements InterceptContext {
    * Native link: nothing in flight needs this path (every answer owed goes to the client as it
    * is and nobody waits on one; no message half received or half sent), so C can carry it.
    */
-  canHandOff(): boolean {
-    return this.plan.plainForwards() && this.forwardedPartial === 0 &&
-      this.clientFramer.pendingBytes() === 0 && this.serverFramer.pendingBytes() === 0;
+  handOffMode(): HandOff {
+    if (this.forwardedPartial !== 0 || this.clientFramer.pendingBytes() !== 0 || this.serverFramer.pendingBytes() !== 0) return HandOff.No;
+    if (this.plan.plainForwards()) return HandOff.Plain;
+    return this.plan.watchable() ? HandOff.Watched : HandOff.No;
+  }
+
+  /** Answers owed now (a watched link logs at most two answer-ending messages per entry). */
+  get owed(): number {
+    return this.plan.length;
+  }
+
+  /**
+   * A watched link ended (or reached an idle point): settle the plan with the answer-ending server
+   * messages it forwarded, in order, and the SQLSTATEs of its ErrorResponses.
+   */
+  replay(types: Buffer, errorCodes: readonly string[]): void {
+    let e = 0;
+    for (let i = 0; i < types.length; i++) {
+      const t = types[i];
+      this.advance(t, t === Msg.ErrorResponse ? () => errorCodes[e++] ?? '' : null);
+    }
   }
 
   /** The link carries the answers owed from here: the plan forgets them (plain forwards, no owner waits). */
@@ -275,6 +304,11 @@ export class Interceptor implements InterceptContext {
   /** Advance the plan past server message `type` (the server framer's current message). */
   private settle(type: number): void {
     if (type === Msg.ReadyForQuery) this.txStatus = this.serverFramer.buffer[this.serverFramer.bodyStart];
+    this.advance(type, null);
+  }
+
+  /** The plan part of {@link settle}; `code`: the ErrorResponse's SQLSTATE (default: read off the server framer). */
+  private advance(type: number, code: (() => string) | null): void {
     const plan = this.plan;
     const kind = plan.headKind();
     if (kind < 0 || kind === Kind.Reply) return;
@@ -282,7 +316,7 @@ export class Interceptor implements InterceptContext {
       // A simple query, or a Sync whose implicit commit failed: answered by ReadyForQuery all the same.
       if (kind === Kind.Query || kind === Kind.Sync) plan.markHeadFailed();
       // Extended protocol: the server skips everything up to the next Sync.
-      else plan.failToSync(this.serverErrorCode());
+      else plan.failToSync(code !== null ? code() : this.serverErrorCode());
       return;
     }
     if (ends(kind, type)) plan.shift(false);

@@ -4,6 +4,24 @@ import { Plan, Kind, kindOf, ends } from './plan.js';
 import { Answer } from './hooks.js';
 
 describe('Plan', () => {
+  it('knows when its entries are plain forwards nobody waits on (what a native link may carry)', () => {
+    const plan = new Plan();
+    expect(plan.plainForwards()).toBe(true);
+    plan.push(Kind.Bind, Answer.Forward, null, null);
+    plan.push(Kind.Sync, Answer.Forward, null, null);
+    expect(plan.plainForwards()).toBe(true);
+    plan.push(Kind.Execute, Answer.Forward, null, () => {});
+    expect(plan.plainForwards()).toBe(false); // an owner waits for the Execute's answer
+    plan.shift(false);
+    plan.shift(false);
+    plan.shift(false);
+    expect(plan.plainForwards()).toBe(true);
+    plan.push(Kind.Parse, Answer.Hide, null, null);
+    expect(plan.plainForwards()).toBe(false); // a hidden answer
+    plan.clear();
+    expect(plan.plainForwards()).toBe(true);
+  });
+
   it('is a FIFO that grows past its first 64 entries without losing order or callbacks', () => {
     const plan = new Plan();
     const seen: number[] = [];

@@ -158,6 +158,17 @@ export class Plan {
     return this.special === 0 && this.waiting === 0 && !this.skipping && !this.headFailed;
   }
 
+  /**
+   * Could a native link carry these answers while owners wait on them? Only plain forwards, no
+   * replies, no simple queries (a query's answer has any number of result sets), no error pending.
+   */
+  watchable(): boolean {
+    if (this.special !== 0 || this.skipping || this.headFailed) return false;
+    const mask = this.kinds.length - 1;
+    for (let k = 0; k < this.size; k++) if (this.kinds[(this.head + k) & mask] === Kind.Query) return false;
+    return true;
+  }
+
   clear(): void {
     this.skipping = false;
     this.headFailed = false;

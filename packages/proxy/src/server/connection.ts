@@ -12,6 +12,12 @@ import { describeCredentials, type ServerCredentials } from './credentials.js';
 import { negotiateServerTls, type ServerTls } from './tls.js';
 import { NativeSocket, type NativePlane, type NativeServerSink, type Wire } from '../stream/native.js';
 
+/** Where a connection's bytes go while it logs in: the TLS negotiation first, then the connection. */
+interface LoginRoute {
+  conn: ServerConnection | null;
+  pre: ((chunk: Buffer) => void) | null;
+}
+
 /** Whoever holds a server connection right now (a client session) gets its bytes. */
 export interface ServerOwner {
   onServerData(chunk: Buffer, readyCount: number): void;
@@ -55,6 +61,8 @@ export class ServerConnection implements ScanSink, NativeServerSink {
   paramsVersion = 0;
   /** The last ErrorResponse seen (code and message), for answers the proxy consumes itself. */
   lastError: { code: string; message: string } | null = null;
+  /** While a watched native link runs: the SQLSTATE of each ErrorResponse, in order (for the framed path's plan). */
+  errorLog: string[] | null = null;
   private readyCount = 0;
   private buf = Buffer.allocUnsafe(READ_BUFFER);
   private retained = false;
@@ -79,29 +87,36 @@ export class ServerConnection implements ScanSink, NativeServerSink {
     if (plane != null) return ServerConnection.openNative(plane, id, address, creds, signal, extraParams, tlsOpts);
     // Reads land in the connection's own buffer (no allocation per read); see readBuffer().
     // Over TLS the TLS socket reads instead, and its chunks come as 'data' events.
-    let conn: ServerConnection | null = null;
-    let pre: ((chunk: Buffer) => void) | null = null;
+    const route: LoginRoute = { conn: null, pre: null };
     const first = Buffer.allocUnsafe(READ_BUFFER);
     const socket = net.connect({
       host: address.host,
       port: address.port,
       onread: {
-        buffer: () => (conn === null ? first : conn.readBuffer()),
+        buffer: () => (route.conn === null ? first : route.conn.readBuffer()),
         callback: (n: number, buf: Uint8Array) => {
-          if (conn !== null) return conn.onRead(n, buf as Buffer);
-          pre?.(Buffer.from(buf.subarray(0, n)));
+          if (route.conn !== null) return route.conn.onRead(n, buf as Buffer);
+          route.pre?.(Buffer.from(buf.subarray(0, n)));
           return true;
         },
       },
     });
     socket.setNoDelay(true);
     socket.setKeepAlive(true, 30_000);
+    return ServerConnection.loginOver(socket, route, id, address, creds, signal, extraParams, tlsOpts);
+  }
+
+  /** TLS as the mode says, then the login, over `socket`; `route` tells its reader where the bytes go. */
+  private static async loginOver(
+    socket: net.Socket, route: LoginRoute, id: ConnectionId, address: ServerAddress, creds: ServerCredentials, signal: AbortSignal,
+    extraParams?: Record<string, string>, tlsOpts?: ServerTls | null,
+  ): Promise<ServerConnection> {
     let wire: net.Socket = socket;
     if (tlsOpts != null && tlsOpts.mode !== 'disable' && tlsOpts.mode !== 'allow') {
-      wire = (await negotiateServerTls(socket, tlsOpts, address, signal, (fn) => { pre = fn; })) ?? socket;
+      wire = (await negotiateServerTls(socket, tlsOpts, address, signal, (fn) => { route.pre = fn; })) ?? socket;
     }
     const c = new ServerConnection(id, wire, address);
-    conn = c;
+    route.conn = c;
     if (wire !== socket) wire.on('data', (chunk: Buffer) => c.onChunk(chunk));
     await c.login(creds, signal, extraParams);
     return c;
@@ -125,24 +140,17 @@ export class ServerConnection implements ScanSink, NativeServerSink {
       throw new WeirError('WEIR_E_SERVER_CONNECT', `cannot reach server ${address.host}:${address.port}: ${(e as Error).message}`, { ...address }, { cause: e });
     }
     const socket = new net.Socket({ fd: native.fd, readable: true, writable: true });
-    let conn: ServerConnection | null = null;
-    let pre: ((chunk: Buffer) => void) | null = null;
-    socket.on('data', (chunk: Buffer) => (conn !== null ? conn.onChunk(chunk) : pre?.(chunk)));
-    let wire: net.Socket = socket;
+    const route: LoginRoute = { conn: null, pre: null };
+    socket.on('data', (chunk: Buffer) => (route.conn !== null ? route.conn.onChunk(chunk) : route.pre?.(chunk)));
+    let c: ServerConnection;
     try {
-      if (tlsOpts != null && tlsOpts.mode !== 'disable' && tlsOpts.mode !== 'allow') {
-        wire = (await negotiateServerTls(socket, tlsOpts, address, signal, (fn) => { pre = fn; })) ?? socket;
-      }
-      const c = new ServerConnection(id, wire, address);
-      conn = c;
-      if (wire !== socket) wire.on('data', (chunk: Buffer) => c.onChunk(chunk));
-      await c.login(creds, signal, extraParams);
+      c = await ServerConnection.loginOver(socket, route, id, address, creds, signal, extraParams, tlsOpts);
     } catch (e) {
       plane.io.close(native.id);
       socket.destroy();
       throw e;
     }
-    const c = conn;
+    const wire = c.socket as net.Socket;
     const taken = plane.handOver(native.id, wire, 'server', MAX_SERVER_MESSAGE, () => {
       wire.removeAllListeners('error');
       wire.removeAllListeners('close');
@@ -327,6 +335,7 @@ export class ServerConnection implements ScanSink, NativeServerSink {
     } else if (type === Msg.ErrorResponse) {
       const f = decodeErrorFields(body, start, end);
       this.lastError = { code: f.code, message: f.message };
+      this.errorLog?.push(f.code);
       if (f.severity === 'FATAL' || f.severity === 'PANIC') {
         this.broken = true;
         this.fatalSeen = true;
