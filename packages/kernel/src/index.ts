@@ -26,13 +26,16 @@ export {
   type ResolverMap,
   type EventMap,
   type ReloadEvent,
+  type ReloadCommit,
   type RunMode,
   type HookName,
   type ResolverName,
   type EventName,
   type AnyHookName,
 } from './hook-table.js';
-export { PoolRegistry, poolKeyId, type RegistryEntry, type NewRegistryEntry } from './registry.js';
+export { PoolRegistry, poolKeyId, type RegistryEntry, type NewRegistryEntry, type RetireOutcome, type RetireReason } from './registry.js';
+export { PoolPlan, type PlannedPool } from './reload-plan.js';
+export type { ReloadSource } from './reload-errors.js';
 export * from './config/index.js';
 export { TOKENS, createToken, type ConfigRef, type PoolFactory } from './tokens.js';
 export type { PluginDescriptor, WeirPlugin, PluginClass } from './plugin-types.js';

@@ -11,6 +11,17 @@ export interface RegistryEntry {
   readonly createdAt: number;
 }
 
+/** Why an entry is retired: one reason for all, or one per entry. */
+export type RetireReason = string | ((entry: RegistryEntry) => string);
+
+/** How retiring one pool ended. */
+export interface RetireOutcome {
+  readonly pool: string;
+  readonly reason: string;
+  readonly ok: boolean;
+  readonly error?: unknown;
+}
+
 export type NewRegistryEntry = Omit<RegistryEntry, 'createdAt'> & { readonly createdAt?: number };
 
 /** Stable map key of (database, user). NUL cannot occur in PostgreSQL names, so it cannot collide. */
@@ -71,10 +82,18 @@ export class PoolRegistry {
   }
 
   /**
-   * Swap in a whole new set of entries at once. Entries whose pool is not in `next` are retired;
-   * entries new to the map emit pool:created. An entry keeping the same pool keeps its createdAt.
+   * Swap in a whole new set of entries at once, then retire the pools left out (see replace and
+   * retireAll). Resolves with each retirement's outcome, for the caller to log.
    */
-  async swap(next: Iterable<NewRegistryEntry | RegistryEntry>, reason: string): Promise<void> {
+  swap(next: Iterable<NewRegistryEntry | RegistryEntry>, reason: RetireReason): Promise<RetireOutcome[]> {
+    return this.retireAll(this.replace(next), reason);
+  }
+
+  /**
+   * Replace the map with `next` in one step. Entries new to it emit pool:created; an entry keeping
+   * the same pool keeps its createdAt. Returns the entries whose pool left the map: not yet retired.
+   */
+  replace(next: Iterable<NewRegistryEntry | RegistryEntry>): RegistryEntry[] {
     const old = this.map;
     const map = new Map<string, RegistryEntry>();
     const created: RegistryEntry[] = [];
@@ -88,10 +107,21 @@ export class PoolRegistry {
     const kept = new Set<Pool>();
     for (const e of map.values()) kept.add(e.pool);
     this.map = map;
-    const retiring: Promise<void>[] = [];
-    for (const e of old.values()) if (!kept.has(e.pool)) retiring.push(this.retireEntry(e, reason));
     for (const e of created) this.hooks.emit('pool:created', e);
-    await Promise.all(retiring);
+    return [...old.values()].filter((e) => !kept.has(e.pool));
+  }
+
+  /** Retire entries already off the map (emits pool:retired); resolves with every outcome, never rejects. */
+  retireAll(entries: readonly RegistryEntry[], reason: RetireReason): Promise<RetireOutcome[]> {
+    return Promise.all(entries.map(async (e): Promise<RetireOutcome> => {
+      const why = typeof reason === 'string' ? reason : reason(e);
+      try {
+        await this.retireEntry(e, why);
+        return { pool: e.pool.info.name, reason: why, ok: true };
+      } catch (error) {
+        return { pool: e.pool.info.name, reason: why, ok: false, error };
+      }
+    }));
   }
 
   /** Empty the map and close every pool (leased connections are destroyed). */
