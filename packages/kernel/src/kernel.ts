@@ -302,7 +302,7 @@ export class Kernel {
     for (const r of this.running) {
       const key = r.descriptor.configKey;
       // switched off (or gone) in the new file: it runs on with its last section until the next start
-      if (after.has(key)) sections.set(key, pluginSectionValue(r.cls, next.plugins[key], next.file, source?.text));
+      if (after.has(key)) sections.set(key, pluginSectionValue(r.cls, next.plugins[key], source?.file ?? next.file, source?.text));
     }
     const pools = new PoolPlan(this.registry.snapshot());
     let commits: Array<{ owner: string; commit: () => void }>;

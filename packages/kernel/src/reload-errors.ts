@@ -7,6 +7,8 @@ import type { RetireOutcome } from './registry.js';
 
 /** Where the config being reloaded came from: its text gives the line of a key path. */
 export interface ReloadSource {
+  /** The file name errors give (else the config's own `file`). */
+  readonly file?: string;
   readonly text?: string;
 }
 
@@ -27,7 +29,7 @@ export function reloadRejected(err: unknown, plugins: readonly PluginDescriptor[
   } else if (typeof details.key === 'string') {
     path = details.key.split('.');
   }
-  const file = next.file ?? '<config>';
+  const file = source?.file ?? next.file ?? '<config>';
   const line = path !== undefined && source?.text !== undefined ? lineOf(readYaml(source.text, file), path) : undefined;
   const key = path === undefined ? undefined : formatPath(path);
   const where = key === undefined ? '' : `${file}${line === undefined ? '' : `:${line}`}: ${key}: `;

@@ -352,7 +352,8 @@ export class Proxy implements SessionHost, PoolFactory {
       // TLS files first: a reload that cannot read them changes nothing. The kernel logs the one
       // 'config reloaded' line.
       const tls = loadTls(next.general);
-      await this.kernel.reload(next as unknown as Config, { text: readSource(this.options.configFile) });
+      const file = this.options.configFile;
+      await this.kernel.reload(next as unknown as Config, { file, text: readSource(file) });
       this.tls = tls;
       return { ok: true };
     } catch (e) {
