@@ -47,5 +47,6 @@ export { registerPoolMetrics } from './metrics.js';
 export { registerCollected, histogramValues, type MetricValue } from './collected-metric.js';
 export { inject, injectable } from 'tsyringe';
 export type { InjectionToken, DependencyContainer } from 'tsyringe';
+export { STATEMENT_CACHE, type StatementCacheService, type StatementNames, type StatementStats } from './statement-cache.js';
 export { Reports, REPORTS, type Report, type ReportSource } from './reports.js';
 export { KERNEL_VERSION, satisfiesRange } from './version.js';
