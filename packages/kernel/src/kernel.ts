@@ -13,9 +13,9 @@ import { REPORTS } from './reports.js';
 import { enabledKeys, pluginSectionValue, validatePluginSections } from './plugin-config.js';
 import { indexPlugins, orderPlugins } from './plugin-order.js';
 import { PoolPlan } from './reload-plan.js';
-import { logRetired, reloadRejected, type ReloadSource } from './reload-errors.js';
+import { reloadRejected, type ReloadSource } from './reload-errors.js';
 import type { PluginClass, PluginDescriptor, WeirPlugin } from './plugin-types.js';
-import { PoolRegistry } from './registry.js';
+import { PoolRegistry, logRetired } from './registry.js';
 import { TOKENS, type ConfigRef, type PoolFactory } from './tokens.js';
 import type { PoolSpec } from './types.js';
 
@@ -76,7 +76,7 @@ export class Kernel {
     this.plugins = [...(opts.plugins ?? [])];
     this.poolFactory = opts.poolFactory;
     this.hooks = new Hooks(this.logger);
-    this.registry = new PoolRegistry(this.hooks, this.clock);
+    this.registry = new PoolRegistry(this.hooks, this.clock, this.logger);
     this.metrics = new MetricsRegistry();
     registerPoolMetrics(this.metrics, this.registry);
     indexPlugins(this.plugins);

@@ -4,6 +4,7 @@ import { Hooks } from './hooks.js';
 import { Pool } from './pool.js';
 import { PoolRegistry, poolKeyId, type RegistryEntry } from './registry.js';
 import type { PoolKind } from './types.js';
+import { memoryLogger } from './test-util.js';
 
 function makePool(hooks: Hooks, database: string, user: string, kind: PoolKind = 'static'): Pool {
   return new Pool<object>({
@@ -117,6 +118,18 @@ describe('PoolRegistry', () => {
       { pool: 'u@b', reason: 'gone dynamic', ok: false, error: boom },
     ]);
     expect(good.retired).toBe(true);
+  });
+
+  it('add() over an entry logs how retiring the replaced pool ended', async () => {
+    const hooks = new Hooks();
+    const { logger, lines } = memoryLogger('info');
+    const reg = new PoolRegistry(hooks, new FakeClock(), logger);
+    const old = makePool(hooks, 'a', 'u');
+    old.retire = () => Promise.reject(new Error('stuck'));
+    reg.add({ key: { database: 'a', user: 'u' }, kind: 'dynamic', pool: old });
+    reg.add({ key: { database: 'a', user: 'u' }, kind: 'static', pool: makePool(hooks, 'a', 'u') });
+    await flushMicrotasks();
+    expect(lines.find((l) => l.code === 'WEIR_E_POOL_RETIRE_FAILED')).toMatchObject({ pool: 'u@a', reason: 'replaced', msg: 'retiring pool u@a (replaced) failed: stuck' });
   });
 
   it('closeAll closes every pool, leased connections included', async () => {

@@ -1,5 +1,7 @@
 import { systemClock, type Clock } from './clock.js';
+import { ErrorCodes, messageOf } from './errors.js';
 import type { Hooks } from './hooks.js';
+import type { Logger } from './logger.js';
 import type { Pool } from './pool.js';
 import type { PoolKey, PoolKind, PoolSpec } from './types.js';
 
@@ -39,6 +41,8 @@ export class PoolRegistry {
   constructor(
     private readonly hooks: Hooks,
     private readonly clock: Clock = systemClock,
+    /** Where the outcome of retiring a replaced entry's pool is logged (add() does not wait for it). */
+    private readonly logger?: Logger,
   ) {}
 
   get(database: string, user: string): RegistryEntry | undefined {
@@ -65,7 +69,10 @@ export class PoolRegistry {
     const next = new Map(this.map);
     next.set(id, full);
     this.map = next;
-    if (previous !== undefined && previous.pool !== full.pool) void this.retireEntry(previous, 'replaced');
+    if (previous !== undefined && previous.pool !== full.pool) {
+      const retiring = this.retireAll([previous], 'replaced');
+      if (this.logger !== undefined) void retiring.then((outcomes) => logRetired(this.logger!, outcomes));
+    }
     this.hooks.emit('pool:created', full);
     return full;
   }
@@ -145,5 +152,16 @@ export class PoolRegistry {
   private retireEntry(entry: RegistryEntry, reason: string): Promise<void> {
     this.hooks.emit('pool:retired', entry, reason);
     return entry.pool.retire(reason);
+  }
+}
+
+/** Log how retiring each pool ended: one line per pool; a failure at error level with its code. */
+export function logRetired(logger: Logger, outcomes: readonly RetireOutcome[]): void {
+  for (const o of outcomes) {
+    if (o.ok) logger.info({ pool: o.pool, reason: o.reason }, `pool ${o.pool} retired (${o.reason})`);
+    else {
+      logger.error({ pool: o.pool, reason: o.reason, code: ErrorCodes.POOL_RETIRE_FAILED, err: o.error },
+        `retiring pool ${o.pool} (${o.reason}) failed: ${messageOf(o.error)}`);
+    }
   }
 }

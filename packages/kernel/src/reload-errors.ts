@@ -1,9 +1,7 @@
 import type { Config } from './config/types.js';
 import { formatPath, lineOf, readYaml, type KeyPath } from './config/source.js';
 import { ErrorCodes, WeirError, isWeirError, messageOf } from './errors.js';
-import type { Logger } from './logger.js';
 import type { PluginDescriptor } from './plugin-types.js';
-import type { RetireOutcome } from './registry.js';
 
 /** Where the config being reloaded came from: its text gives the line of a key path. */
 export interface ReloadSource {
@@ -40,15 +38,4 @@ export function reloadRejected(err: unknown, plugins: readonly PluginDescriptor[
     { plugin: owner, hook: 'reload', file, ...(key === undefined ? {} : { key }), ...(line === undefined ? {} : { line }) },
     { cause: err },
   );
-}
-
-/** Log how retiring each pool ended: one line per pool; a failure at error level with its code. */
-export function logRetired(logger: Logger, outcomes: readonly RetireOutcome[]): void {
-  for (const o of outcomes) {
-    if (o.ok) logger.info({ pool: o.pool, reason: o.reason }, `pool ${o.pool} retired (${o.reason})`);
-    else {
-      logger.error({ pool: o.pool, reason: o.reason, code: ErrorCodes.POOL_RETIRE_FAILED, err: o.error },
-        `retiring pool ${o.pool} (${o.reason}) failed: ${messageOf(o.error)}`);
-    }
-  }
 }
