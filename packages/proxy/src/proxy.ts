@@ -4,7 +4,7 @@ import net from 'node:net';
 import type tls from 'node:tls';
 import {
   ClientError, ErrorCodes, Kernel, Pool, Reports, WeirError, clientErrorOf, createLogger, poolKeyId,
-  type AuthSecret, type Clock, type Config, type GeneralConfig, type PoolOptions, type PoolPlan, type ReloadCommit, type Logger, type PluginClass, type PoolFactory, type PoolSpec, type ResolvedUser,
+  type AuthSecret, type Clock, type Config, type PoolOptions, type PoolPlan, type ReloadCommit, type Logger, type PluginClass, type PoolFactory, type PoolSpec, type ResolvedUser,
 } from '@weir/kernel';
 import { ClientSession } from './client/session.js';
 import type { LoginTarget, SessionHost } from './client/host.js';
@@ -31,6 +31,7 @@ import { AdminConsole } from './admin/console.js';
 import { listen, listenUnix, loadTls } from './listener.js';
 import { REPORTS } from './tokens.js';
 import { MessageHooks, MESSAGE_HOOKS } from './intercept/hooks.js';
+import type { ProxyGeneralConfig } from './config/general.js';
 
 export interface ProxyOptions {
   config: ProxyConfig;
@@ -113,8 +114,8 @@ export class Proxy implements SessionHost, PoolFactory {
     return this.kernel.config as unknown as ProxyConfig;
   }
 
-  general(): GeneralConfig {
-    return this.kernel.config.general;
+  general(): ProxyGeneralConfig {
+    return this.config.general;
   }
 
   get coarseNow(): number {
