@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { z } from 'zod';
+import { z, type ZodType } from 'zod';
+import type { Config } from './types.js';
 import { WeirError } from '../errors.js';
 import { diffConfig } from './diff.js';
 import { duration, parseDuration } from './duration.js';
@@ -119,7 +120,7 @@ const hostGeneral = z.strictObject({
   log_level: z.string().default('info'),
   ...generalShape,
 });
-const hostSchema = configSchema(z.looseObject({}), hostGeneral);
+const hostSchema = configSchema(z.looseObject({}), hostGeneral) as unknown as ZodType<Config & { general: z.output<typeof hostGeneral> }>;
 
 const sample = `# weir
 general:
