@@ -141,7 +141,7 @@ async function main() {
         port: w.port,
         proc: w.proc,
         stop: w.stop,
-        describe: `pool_mode transaction, pool_size ${cfg.poolSize}, ${describeVariant(w.variant)}` + (w.fallbacks.length ? ` (after ${w.fallbacks.length} failed variant(s))` : '') +
+        describe: `data path ${process.env.BENCH_WEIR_IO ?? 'native (default)'}, pool_mode transaction, pool_size ${cfg.poolSize}, ${describeVariant(w.variant)}` + (w.fallbacks.length ? ` (after ${w.fallbacks.length} failed variant(s))` : '') +
           (w.listeningLine ? '' : '; note: printed no `listening` line at log_level warn'),
       });
     } catch (e) {

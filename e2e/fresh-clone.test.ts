@@ -41,6 +41,7 @@ const NOT_RUN: Record<string, string> = {
   'npm publish': REGISTRY,
   'npm test': SUITE,
   'npx vitest run --project e2e': SUITE,
+  'npx vitest run --project e2e-node': SUITE,
   'npx vitest run --project e2e e2e/psql.test.ts': SUITE,
   'WEIR_TESTKIT_ECHO=1 npx vitest run --project e2e e2e/session.test.ts': SUITE,
   'npm ci && npm run build': 'npm ci, then npm run build: both run here, one after the other',

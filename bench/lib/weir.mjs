@@ -52,7 +52,8 @@ export async function startWeirOnce(dir, pg, variant, { startTimeoutMs = 20_000 
   const proc = spawnTracked(process.execPath, [...nodeArgs, WEIR_CLI, 'start', '--config', configFile], {
     nofile: true,
     cwd: ROOT,
-    env: { ...process.env, NODE_ENV: 'production' },
+    // BENCH_WEIR_IO=node|native picks weir's data path (general.io; the WEIR_IO override).
+    env: { ...process.env, NODE_ENV: 'production', ...(process.env.BENCH_WEIR_IO ? { WEIR_IO: process.env.BENCH_WEIR_IO } : {}) },
     name: 'weir',
     stopSignal: 'SIGINT', // fast shutdown
   });

@@ -29,7 +29,7 @@ enum {
   S_BINDS, S_QUERY_US, S_QUERY_AGE, S_IDLE_AGE, S_TX_AGE, S_CLIENT_BOUNDARY,
 };
 /* Why a link ended, as told to JavaScript. */
-enum { U_TERMINATE = 1, U_BAD_MESSAGE = 2, U_CLOSED = 3 };
+enum { U_TERMINATE = 1, U_BAD_MESSAGE = 2, U_CLOSED = 3, U_SUBSCRIBED = 4 };
 
 typedef struct event_s {
   struct event_s *next;
@@ -58,6 +58,15 @@ typedef struct conn_s {
   uint64_t query_t0;
   int64_t query_since, idle_since, tx_since; /* uv_now ms; -1 none */
   uint8_t txmode; /* 1: transaction pooling (release at idle), 0: session */
+  /*
+   * Message types JavaScript's framed path (plugins' message hooks) must see: the link stops at
+   * the first one. With `sub` set, the client's bytes from that message on are held (its reads
+   * stopped) until the server owes nothing, so the framed path starts between answers.
+   */
+  uint8_t *sub;
+  uint8_t *held;
+  size_t heldlen;
+  uint8_t held_reason, holding;
   char *close_error;
 } conn_t;
 
@@ -204,6 +213,8 @@ static void on_closed(uv_handle_t *h) {
   g_slots[c->slot] = NULL;
   g_free[g_nfree++] = c->slot;
   free(c->cap);
+  free(c->sub);
+  free(c->held);
   free(c->close_error);
   free_events(c);
   free(c);
@@ -211,6 +222,7 @@ static void on_closed(uv_handle_t *h) {
 
 static void fill_slab(conn_t *cl, double released);
 static void unlink_pair(conn_t *cl);
+static void drop_hold(conn_t *cl);
 
 static void conn_close(conn_t *c, const char *error) {
   if (c->closing) return;
@@ -221,6 +233,7 @@ static void conn_close(conn_t *c, const char *error) {
     if (cl && cl->wrapper) {
       fill_slab(cl, 0);
       unlink_pair(cl);
+      if (cl != c) drop_hold(cl);
       JS_SCOPE_BEGIN
       napi_value argv[2] = { js_wrapper(cl), js_num(U_CLOSED) };
       call_js(CB_UNLINKED, 2, argv);
@@ -344,7 +357,7 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf) {
 }
 
 static void update_reading(conn_t *c) {
-  int should = c->kind != KIND_NEW && !c->closing && !c->eof_seen && !c->js_paused && !c->bp_paused && !c->connecting;
+  int should = c->kind != KIND_NEW && !c->closing && !c->eof_seen && !c->js_paused && !c->bp_paused && !c->connecting && !c->holding;
   if (should && !c->reading) {
     if (uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read) == 0) c->reading = 1;
   } else if (!should && c->reading) {
@@ -447,6 +460,16 @@ static void unlink_pair(conn_t *cl) {
 
 static void deliver_js(conn_t *c, const uint8_t *p, size_t n);
 
+/* The link ends another way (JavaScript takes it back, a side closed): held bytes are dropped. */
+static void drop_hold(conn_t *cl) {
+  if (!cl->holding) return;
+  free(cl->held);
+  cl->held = NULL;
+  cl->heldlen = 0;
+  cl->holding = 0;
+  update_reading(cl);
+}
+
 static void client_message(conn_t *cl, uint8_t t) {
   uint64_t now = uv_now(g_loop);
   if (!cl->in_tx) {
@@ -484,8 +507,8 @@ static void client_linked(conn_t *cl, const uint8_t *p, size_t n) {
     int ev = framer_step(f, p, n, &pos, &a, &b);
     if (ev == FR_MORE) break;
     if (ev == FR_HEADER) {
-      if (f->type == 'X') {
-        stop = U_TERMINATE;
+      if (f->type == 'X' || (cl->sub && (cl->sub[f->type >> 3] & (1u << (f->type & 7))))) {
+        stop = f->type == 'X' ? U_TERMINATE : U_SUBSCRIBED;
         stop_at = f->start;
         break;
       }
@@ -511,6 +534,20 @@ static void client_linked(conn_t *cl, const uint8_t *p, size_t n) {
   size_t at = stop_at >= 0 ? (size_t)stop_at : 0;
   if (at > fwd) forward(cl, sv, p + fwd, at - fwd);
   cl->bytes_in -= (double)(n - at);
+  if (stop != U_BAD_MESSAGE && cl->sub && (cl->pending > 0 || !framer_at_boundary(&sv->fr))) {
+    /* The framed path starts between answers: hold the rest until the server owes nothing. */
+    size_t hdr = stop_at < 0 ? 5 : 0, from = stop_at < 0 ? pos : at;
+    cl->held = malloc(hdr + (n - from));
+    if (!cl->held) abort();
+    if (hdr) memcpy(cl->held, f->hdr, 5);
+    memcpy(cl->held + hdr, p + from, n - from);
+    cl->heldlen = hdr + (n - from);
+    cl->held_reason = (uint8_t)stop;
+    cl->holding = 1;
+    framer_init(f, f->max); /* the held bytes begin at a message: the client is at a boundary */
+    update_reading(cl);
+    return;
+  }
   fill_slab(cl, 0);
   unlink_pair(cl);
   JS_SCOPE_BEGIN
@@ -529,6 +566,29 @@ static void client_linked(conn_t *cl, const uint8_t *p, size_t n) {
   } else {
     deliver_js(cl, p + at, n - at);
   }
+}
+
+/* The server owes nothing now: the link ends (unless a release ended it) and JavaScript gets the held bytes. */
+static void finish_hold(conn_t *cl) {
+  uint8_t *h = cl->held;
+  size_t n = cl->heldlen;
+  int why = cl->held_reason;
+  cl->held = NULL;
+  cl->heldlen = 0;
+  cl->holding = 0;
+  if (cl->mode == MODE_LINKED) {
+    fill_slab(cl, 0);
+    unlink_pair(cl);
+    JS_SCOPE_BEGIN
+    napi_value argv[2] = { js_wrapper(cl), js_num(why) };
+    call_js(CB_UNLINKED, 2, argv);
+    JS_SCOPE_END
+  }
+  if (!cl->closing) {
+    update_reading(cl);
+    deliver_js(cl, h, n);
+  }
+  free(h);
 }
 
 /* Server bytes, linked or not: framed here (the one framing core for server connections). */
@@ -589,6 +649,7 @@ static void server_chunk(conn_t *sv, const uint8_t *p, size_t n) {
       call_js(CB_IDLE, 1, argv);
       JS_SCOPE_END
     }
+    if (cl->holding && cl->pending <= 0 && framer_at_boundary(&sv->fr) && !cl->closing) finish_hold(cl);
     if (release && cut < n && !sv->closing) server_chunk(sv, p + cut, n - cut);
     return;
   }
@@ -866,7 +927,7 @@ static napi_value js_queued(napi_env env, napi_callback_info info) {
 
 /* link(client, server, transactionMode, pending, unsynced, inTx): forward in C from now on. */
 static napi_value js_link(napi_env env, napi_callback_info info) {
-  ARGS(6)
+  ARGS(7)
   conn_t *cl = arg_conn(env, argv[0]);
   conn_t *sv = arg_conn(env, argv[1]);
   if (!cl || !sv || cl->closing || sv->closing || cl->mode != MODE_JS || sv->mode != MODE_JS ||
@@ -892,6 +953,18 @@ static napi_value js_link(napi_env env, napi_callback_info info) {
   }
   cl->bytes_in = cl->bytes_out = cl->queries = cl->parses = cl->binds = cl->query_us = 0;
   framer_init(&cl->fr, cl->fr.max);
+  free(cl->sub);
+  cl->sub = NULL;
+  bool isbuf = false;
+  if (argc > 6) napi_is_buffer(env, argv[6], &isbuf);
+  if (isbuf) {
+    void *mask;
+    size_t mlen;
+    napi_get_buffer_info(env, argv[6], &mask, &mlen);
+    cl->sub = calloc(1, 32);
+    if (!cl->sub) abort();
+    memcpy(cl->sub, mask, mlen < 32 ? mlen : 32);
+  }
   cl->mode = sv->mode = MODE_LINKED;
   cl->peer = sv;
   sv->peer = cl;
@@ -904,7 +977,10 @@ static napi_value link_report(napi_env env, napi_callback_info info, int end) {
   conn_t *cl = arg_conn(env, argv[0]);
   if (!cl || cl->mode != MODE_LINKED) return ret_bool(env, 0);
   fill_slab(cl, 0);
-  if (end) unlink_pair(cl);
+  if (end) {
+    unlink_pair(cl);
+    drop_hold(cl);
+  }
   return ret_bool(env, 1);
 }
 

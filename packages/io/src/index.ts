@@ -13,7 +13,8 @@ export interface NativeIo {
   close(id: number): void;
   pause(id: number, paused: boolean): void;
   queued(id: number): number;
-  link(client: number, server: number, transactionMode: number, pending: number, unsynced: boolean, inTx: boolean): boolean;
+  /** `subscribed`: a 32-byte mask of client message types the link stops at (held until the server owes nothing). */
+  link(client: number, server: number, transactionMode: number, pending: number, unsynced: boolean, inTx: boolean, subscribed?: Buffer | null): boolean;
   unlink(client: number): boolean;
   peek(client: number): boolean;
   atBoundary(id: number): boolean;
@@ -31,7 +32,7 @@ export const SLAB = {
   binds: 8, queryMicros: 9, queryAge: 10, idleAge: 11, txAge: 12, clientAtBoundary: 13,
 } as const;
 /** Why a link ended (the unlinked callback's second argument). */
-export const UNLINK = { terminate: 1, badMessage: 2, closed: 3 } as const;
+export const UNLINK = { terminate: 1, badMessage: 2, closed: 3, subscribed: 4 } as const;
 
 export type Loaded = { io: NativeIo; file: string } | { io: null; reason: string };
 

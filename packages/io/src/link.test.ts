@@ -126,4 +126,33 @@ describe.skipIf(loaded.io === null)('native link: a client and a server forwarde
     sock.destroy();
     io.close(w.server.id);
   });
+  it('a subscribed message type ends the link once the server owes nothing: its bytes are held until then', async () => {
+    events.length = 0;
+    clientData.length = 0;
+    const sock = await pair(3);
+    const answers: Buffer[] = [];
+    sock.on('data', (d) => answers.push(d));
+    const mask = Buffer.alloc(32);
+    mask[0x50 >> 3] |= 1 << (0x50 & 7); // Parse
+    const parse = Buffer.from([0x50, 0, 0, 0, 8, 0, 0x78, 0, 0, 0].slice(0, 9));
+    parse.writeInt32BE(8, 1);
+    // Session mode (no release point): the link ends at the Parse, after the query's answer went out in C.
+    expect(io.link(w.client.id, w.server.id, 0, 0, false, false, mask)).toBe(true);
+    sock.write(Buffer.concat([q('select 1'), parse]));
+    await until(() => events.includes('unlinked 4') && clientData.length > 0);
+    expect(Buffer.concat(answers).subarray(-6)).toEqual(Buffer.from([0x5a, 0, 0, 0, 5, 0x49]));
+    expect(events.filter((e) => e.startsWith('idle') || e.startsWith('unlinked'))).toEqual(['idle released=0 queries=1 in=14 out=20', 'unlinked 4']);
+    expect(Buffer.concat(clientData)).toEqual(parse);
+    // Transaction mode: the release point comes first, then the held bytes (a new transaction's start).
+    events.length = 0;
+    clientData.length = 0;
+    expect(io.link(w.client.id, w.server.id, 1, 0, false, false, mask)).toBe(true);
+    sock.write(q('select 2'));
+    sock.write(parse); // a chunk of its own: the header starts a new chunk
+    await until(() => events.length > 0 && clientData.length > 0);
+    expect(events.filter((e) => e.startsWith('idle') || e.startsWith('unlinked'))).toEqual(['idle released=1 queries=1 in=14 out=20']);
+    expect(Buffer.concat(clientData)).toEqual(parse);
+    sock.destroy();
+    io.close(w.server.id);
+  });
 });

@@ -64,6 +64,7 @@ export const ErrorCodes = {
   TESTKIT_WEIR_START: 'WEIR_E_TESTKIT_WEIR_START',
   TESTKIT_WEIR_STOPPED: 'WEIR_E_TESTKIT_WEIR_STOPPED',
   TESTKIT_LOG_TIMEOUT: 'WEIR_E_TESTKIT_LOG_TIMEOUT',
+  TESTKIT_SANITIZER: 'WEIR_E_TESTKIT_SANITIZER',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
@@ -134,6 +135,7 @@ export const ERROR_CATALOG: { readonly [C in ErrorCode]: string } = {
   WEIR_E_TESTKIT_WEIR_START: 'testkit: a weir instance did not start listening',
   WEIR_E_TESTKIT_WEIR_STOPPED: 'testkit: the weir instance exited before a log line matched',
   WEIR_E_TESTKIT_LOG_TIMEOUT: 'testkit: no log line matched within the timeout',
+  WEIR_E_TESTKIT_SANITIZER: 'testkit: the sanitizer build of the native addon reported an error (or is unavailable)',
 };
 
 /** Code families tested by prefix (`code.startsWith(...)`), with what they share. */

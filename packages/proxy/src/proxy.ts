@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
+import dns from 'node:dns/promises';
 import type tls from 'node:tls';
 import {
   ClientError, ErrorCodes, Kernel, Pool, Reports, WeirError, clientErrorOf, createLogger, poolKeyId,
@@ -32,6 +33,7 @@ import { listen, listenUnix, loadTls } from './listener.js';
 import { REPORTS } from './tokens.js';
 import { MessageHooks, MESSAGE_HOOKS } from './intercept/hooks.js';
 import type { ProxyGeneralConfig } from './config/general.js';
+import { choosePlane, type NativePlane } from './stream/native.js';
 
 export interface ProxyOptions {
   config: ProxyConfig;
@@ -81,6 +83,11 @@ export class Proxy implements SessionHost, PoolFactory {
   private readonly admin: AdminConsole;
   private readonly server = net.createServer({ noDelay: true, pauseOnConnect: false }, (s) => this.accept(s));
   private unixServer: net.Server | null = null;
+  /** The native data plane (general.io native and the addon loaded), or null: node:net. */
+  readonly plane: NativePlane | null;
+  private readonly planeWhy: string;
+  private readonly planeFellBack: boolean;
+  private nativeListener: { close(): void } | null = null;
   private tls: ClientTls | null;
   readonly control = new DatabaseControl();
   private readonly averages = new Averages();
@@ -107,6 +114,10 @@ export class Proxy implements SessionHost, PoolFactory {
       clientCounts: (pool) => this.clientCounts(pool),
     });
     this.tls = loadTls(options.config.general);
+    const chosen = choosePlane(options.config.general.io);
+    this.plane = chosen.plane;
+    this.planeWhy = chosen.why;
+    this.planeFellBack = chosen.fellBack;
     this.server.on('error', (e) => this.logger.error({ err: e }, 'listener error'));
   }
 
@@ -140,7 +151,8 @@ export class Proxy implements SessionHost, PoolFactory {
       this.metricsServer = await startMetricsServer({ host: g.metrics_host, port: g.metrics_port, registry: this.kernel.metrics,
         healthy: () => !this.shuttingDown && this.address !== null, logger: this.logger });
     }
-    this.address = await listen(this.server, g.host, g.port);
+    this.logIoPath();
+    this.address = await this.listenTcp(g.host, g.port);
     this.janitor.start();
     this.sampleStats();
     if (g.unix_socket_dir) {
@@ -154,6 +166,27 @@ export class Proxy implements SessionHost, PoolFactory {
     announce.info({ address: this.address.address, port: this.address.port, pools: this.kernel.registry.entries().length },
       `weir listening on ${this.address.address}:${this.address.port}`);
     return this.address;
+  }
+
+  /** Once at start: which data path runs, and why it is not the native one when asked for. */
+  private logIoPath(): void {
+    if (this.plane !== null) this.logger.info({ io: 'native', why: this.planeWhy }, `data path: native (${this.planeWhy})`);
+    else if (this.planeFellBack) this.logger.warn({ io: 'node', why: this.planeWhy }, `data path: node:net, the native one is unavailable: ${this.planeWhy}`);
+    else this.logger.info({ io: 'node', why: this.planeWhy }, `data path: node:net (${this.planeWhy})`);
+  }
+
+  /** The TCP listener: the native plane's when it runs (clients log in on a duplicate descriptor), else node:net's. */
+  private async listenTcp(host: string, port: number): Promise<net.AddressInfo> {
+    const plane = this.plane;
+    if (plane === null) return listen(this.server, host, port);
+    const ip = host === '*' ? '0.0.0.0' : net.isIP(host) ? host : (await dns.lookup(host)).address;
+    try {
+      const l = plane.listen(ip, port, (id, fd) => this.accept(new net.Socket({ fd, readable: true, writable: true }), { plane, id }));
+      this.nativeListener = l;
+      return { address: ip, family: net.isIPv6(ip) ? 'IPv6' : 'IPv4', port: l.port };
+    } catch (e) {
+      throw new WeirError('WEIR_E_LISTEN', `cannot listen on ${host}:${port}: ${(e as Error).message}`, { host, port });
+    }
   }
 
   // ---------------------------------------------------------------- pools
@@ -172,7 +205,7 @@ export class Proxy implements SessionHost, PoolFactory {
     };
     const pool = new Pool<ServerConnection>({
       info: { name: `${spec.key.user}@${db}`, key: spec.key, kind: spec.kind },
-      connector: new ServerConnector(target),
+      connector: new ServerConnector(target, this.plane),
       options,
       hooks: this.kernel.hooks,
       clock: this.kernel.clock,
@@ -281,7 +314,7 @@ export class Proxy implements SessionHost, PoolFactory {
 
   // ---------------------------------------------------------------- sessions
 
-  private accept(socket: net.Socket): void {
+  private accept(socket: net.Socket, native: { plane: NativePlane; id: number } | null = null): void {
     const max = this.general().max_client_conn;
     if (!this.shuttingDown && this.sessions.size >= max) {
       // Full. Sockets that never finish logging in must not lock real clients out: the oldest
@@ -297,10 +330,11 @@ export class Proxy implements SessionHost, PoolFactory {
         : [SqlState.TooManyConnections, `too many clients (max_client_conn = ${max})`];
       socket.on('error', () => socket.destroy());
       socket.end(fatal(code, message));
+      native?.plane.io.close(native.id);
       this.poolerError({ client: socket.remoteAddress === undefined ? 'unix' : `${socket.remoteAddress}:${socket.remotePort}`, max_client_conn: max }, code, message, true);
       return;
     }
-    new ClientSession(socket, this);
+    new ClientSession(socket, this, native);
   }
 
   register(session: ClientSession): void {
@@ -452,6 +486,7 @@ export class Proxy implements SessionHost, PoolFactory {
     this.stopping = (async () => {
       this.logger.info({ kind }, 'weir shutting down');
       this.server.close();
+      this.nativeListener?.close();
       this.unixServer?.close();
       this.resume();
       const deadline = kind === 'wait-clients' ? Infinity : Date.now() + (kind === 'graceful' ? this.general().shutdown_timeout : 0);

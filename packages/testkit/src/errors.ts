@@ -8,7 +8,8 @@ export type TestkitErrorCode =
   | 'WEIR_E_TESTKIT_WEIR_NOT_FOUND'
   | 'WEIR_E_TESTKIT_WEIR_START'
   | 'WEIR_E_TESTKIT_WEIR_STOPPED'
-  | 'WEIR_E_TESTKIT_LOG_TIMEOUT';
+  | 'WEIR_E_TESTKIT_LOG_TIMEOUT'
+  | 'WEIR_E_TESTKIT_SANITIZER';
 
 /** An error with a stable `WEIR_E_TESTKIT_*` code. */
 export class TestkitError extends Error {

@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -120,6 +120,10 @@ class WeirProcess implements WeirInstance, Disposable {
       const code = await this.exited;
       clearTimeout(timer);
       this.dispose();
+      const report = SANITIZER_REPORT.exec(this.book.lines.join('\n'));
+      if (sanitizerEnv() !== null && report !== null) {
+        throw new TestkitError('WEIR_E_TESTKIT_SANITIZER', `the native addon under AddressSanitizer/UBSan reported: ${report[0]}; logs:\n${this.book.lines.join('\n')}`);
+      }
       return code;
     })();
     return this.stopping;
@@ -154,7 +158,7 @@ export async function startWeir(opts: StartWeirOptions): Promise<WeirInstance> {
     writeFileSync(configFile, yaml);
     const child = spawn(process.execPath, ['--max-semi-space-size=2', bin, 'start', '--config', configFile], {
       cwd: opts.cwd,
-      env: { ...process.env, ...opts.env },
+      env: { ...process.env, ...sanitizerEnv(), ...opts.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const weir = new WeirProcess(child, configHost(yaml), picked ? Number(picked) : configPort(yaml), configFile, picked);
@@ -171,4 +175,25 @@ export async function startWeir(opts: StartWeirOptions): Promise<WeirInstance> {
       throw new TestkitError('WEIR_E_TESTKIT_WEIR_START', `${why}; logs:\n${logs}`, { cause });
     }
   }
+}
+
+const SANITIZER_REPORT = /ERROR: AddressSanitizer[^\n]*|runtime error:[^\n]*|UndefinedBehaviorSanitizer[^\n]*/;
+let libasan: string | null | undefined;
+
+/**
+ * WEIR_TESTKIT_SANITIZE=1: weir runs the AddressSanitizer + UBSan build of the native addon
+ * (`npm run build:asan -w @weir/io`), and stopping it fails on any sanitizer report.
+ */
+function sanitizerEnv(): NodeJS.ProcessEnv | null {
+  if (process.env.WEIR_TESTKIT_SANITIZE !== '1') return null;
+  if (libasan === undefined) {
+    const r = spawnSync('gcc', ['-print-file-name=libasan.so'], { encoding: 'utf8' });
+    const file = r.stdout?.trim() ?? '';
+    libasan = file.startsWith('/') && existsSync(file) ? file : null;
+    if (libasan === null) throw new TestkitError('WEIR_E_TESTKIT_SANITIZER', 'WEIR_TESTKIT_SANITIZE=1 but gcc has no libasan.so');
+  }
+  return {
+    WEIR_IO: 'native', WEIR_IO_ADDON: 'asan', LD_PRELOAD: libasan ?? undefined,
+    ASAN_OPTIONS: 'detect_leaks=0:abort_on_error=1', UBSAN_OPTIONS: 'halt_on_error=1:print_stacktrace=1',
+  };
 }

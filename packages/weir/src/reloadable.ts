@@ -23,6 +23,7 @@ export const RELOADABLE: Readonly<Record<string, Reloadable>> = {
   // Listeners and the logger are made at start.
   'general.host': NO,
   'general.port': NO,
+  'general.io': NO,
   'general.unix_socket_dir': NO,
   'general.metrics_port': NO,
   'general.metrics_host': NO,

@@ -19,6 +19,7 @@ import type { SessionHost, LoginTarget, SessionTimeouts } from './host.js';
 import type { PoolMode } from '../config/schema.js';
 import { Interceptor, type InterceptIO } from '../intercept/interceptor.js';
 import { messageHookFailed } from '../intercept/hooks.js';
+import { NativeSocket, SLAB, UNLINK, type NativeLinkSink, type NativePlane, type Wire } from '../stream/native.js';
 
 export const ADMIN_DATABASE = 'weir';
 /** Database names that reach the admin console (`pgbouncer` too, for PgBouncer's tools and habits). */
@@ -58,7 +59,9 @@ function encodedWelcome(welcome: ReadonlyMap<string, string>): Map<string, Buffe
  * Is part of what was written still waiting to go out? Either in the stream's buffer, or in
  * libuv's queue after a partial write (which references the caller's memory, not a copy).
  */
-function stillQueued(socket: net.Socket): boolean {
+function stillQueued(socket: Wire): boolean {
+  // The addon copies what it cannot write at once: the chunk is free when write returns.
+  if (socket instanceof NativeSocket) return false;
   if (socket.writableLength !== 0) return true;
   const handle = (socket as unknown as { _handle?: { writeQueueSize?: number } | null })._handle;
   return handle == null || handle.writeQueueSize !== 0;
@@ -67,7 +70,7 @@ function stillQueued(socket: net.Socket): boolean {
 export type SessionState = 'login' | 'idle' | 'waiting' | 'active' | 'closed';
 
 /** One client connection: login, then the forwarding data path (transaction or session pooling). */
-export class ClientSession implements ScanSink, ServerOwner, InterceptIO {
+export class ClientSession implements ScanSink, ServerOwner, InterceptIO, NativeLinkSink {
   /** The cancel key (BackendKeyData): both fields random, the pid unique among live sessions. */
   readonly pid: number;
   readonly secret = randomInt32();
@@ -128,16 +131,35 @@ export class ClientSession implements ScanSink, ServerOwner, InterceptIO {
   /** performance.now() when the current lease / query run began (SHOW STATS xact_time, query_time). */
   private leaseAt = 0;
   private queryAt = 0;
+  /** Client and server are linked in the native plane: their bytes move in C until a release point. */
+  private linked = false;
+  /** A link ended with the client in the middle of a message: its server cannot be reused. */
+  private cutMidMessage = false;
+  /** The client's socket: node:net during login, then (native path) the addon's. */
+  socket: Wire;
 
-  constructor(public socket: net.Socket, private readonly host: SessionHost) {
+  /**
+   * `native`: the connection was accepted by the native plane; the login runs on `socket`, a
+   * duplicate of its descriptor, and the plane takes it over once the client is logged in.
+   */
+  constructor(socket: net.Socket, private readonly host: SessionHost, private native: { plane: NativePlane; id: number } | null = null) {
+    this.socket = socket;
     this.remote = socket.remoteAddress === undefined ? 'unix' : `${socket.remoteAddress}:${socket.remotePort}`;
     socket.setNoDelay(true);
     socket.setKeepAlive(true, 30_000);
-    socket.on('error', (e) => this.clientGone(`client socket error: ${e.message}`));
-    socket.on('close', () => this.clientGone('client closed the connection'));
+    socket.on('error', this.onSocketError);
+    socket.on('close', this.onSocketClose);
     this.pid = host.drawPid();
     host.register(this);
     void this.login();
+  }
+
+  private readonly onSocketError = (e: Error): void => this.clientGone(`client socket error: ${e.message}`);
+  private readonly onSocketClose = (): void => this.clientGone('client closed the connection');
+
+  /** The login's socket (node:net: TLS and the login exchange happen there). */
+  private get loginSocket(): net.Socket {
+    return this.socket as net.Socket;
   }
 
   /** How long this client has waited for a server so far (0 when it is not waiting). */
@@ -164,7 +186,7 @@ export class ClientSession implements ScanSink, ServerOwner, InterceptIO {
       this.loginTimer = setTimeout(() => this.reject(SqlState.ProtocolViolation, 'login timeout: the client did not finish logging in'), general.client_login_timeout);
       this.loginTimer.unref();
     }
-    const reader = new MessageReader(this.socket, MAX_STARTUP);
+    const reader = new MessageReader(this.loginSocket, MAX_STARTUP);
     this.reader = reader;
     try {
       const params = await this.readStartup(reader);
@@ -177,7 +199,7 @@ export class ClientSession implements ScanSink, ServerOwner, InterceptIO {
 
       const target = await this.host.findLogin(this.database, this.user);
       if ('sqlstate' in target) return this.reject(target.sqlstate, target.message);
-      const outcome = await authenticateClient(this.socket, reader, this.user, target.secret, target.mock);
+      const outcome = await authenticateClient(this.loginSocket, reader, this.user, target.secret, target.mock);
       if (this.closed) return;
       // As PostgreSQL: `options` is read after authentication, and startup keys win over it.
       let startup = params;
@@ -206,27 +228,27 @@ export class ClientSession implements ScanSink, ServerOwner, InterceptIO {
         // As PostgreSQL: a first packet that cannot be framed is not a client speaking the
         // protocol (node-postgres sends Terminate when an app gives up connecting): close, no answer.
         this.host.noteRepeated('client sent an invalid startup packet: connection closed', { client: this.remote, error: (e as Error).message });
-        this.socket.destroy();
+        this.loginSocket.destroy();
         this.close(`invalid startup packet: ${(e as Error).message}`);
         return null;
       }
       const packet = decodeStartup(m.buffer, m.start, m.end);
       if (packet.kind === 'startup') {
         const mode = this.host.general().client_tls_sslmode;
-        if ((mode === 'require' || mode === 'verify-ca' || mode === 'verify-full') && !(this.socket instanceof tls.TLSSocket) &&
-            this.socket.remoteAddress !== undefined) {
+        if ((mode === 'require' || mode === 'verify-ca' || mode === 'verify-full') && !(this.loginSocket instanceof tls.TLSSocket) &&
+            this.loginSocket.remoteAddress !== undefined) {
           this.reject(SqlState.InvalidAuthorization, `weir accepts only TLS connections (client_tls_sslmode ${mode}): connect with sslmode=require`,
             { user: packet.params.user });
           return null;
         }
-        if ((mode === 'verify-ca' || mode === 'verify-full') && this.socket instanceof tls.TLSSocket && !this.socket.authorized) {
+        if ((mode === 'verify-ca' || mode === 'verify-full') && this.loginSocket instanceof tls.TLSSocket && !this.loginSocket.authorized) {
           // A TLSSocket made by hand does not refuse an unverified peer itself.
           this.reject(SqlState.InvalidAuthorization, 'connection requires a valid client certificate',
-            { user: packet.params.user, client_tls_sslmode: mode, why: String(this.socket.authorizationError ?? 'no certificate') });
+            { user: packet.params.user, client_tls_sslmode: mode, why: String(this.loginSocket.authorizationError ?? 'no certificate') });
           return null;
         }
-        if (mode === 'verify-full' && this.socket instanceof tls.TLSSocket) {
-          const cn = this.socket.getPeerCertificate()?.subject?.CN;
+        if (mode === 'verify-full' && this.loginSocket instanceof tls.TLSSocket) {
+          const cn = this.loginSocket.getPeerCertificate()?.subject?.CN;
           if (cn !== packet.params.user) {
             this.reject(SqlState.InvalidAuthorization, `certificate authentication failed for user "${packet.params.user ?? ''}"`,
               { user: packet.params.user, certificate_cn: cn });
@@ -236,13 +258,13 @@ export class ClientSession implements ScanSink, ServerOwner, InterceptIO {
         const options = Object.keys(packet.params).filter((k) => k.startsWith('_pq_.'));
         if (packet.minor > 0 || options.length > 0) {
           // We speak 3.0: tell a newer client so, and which protocol options we ignore.
-          this.socket.write(negotiateProtocolVersion(0, options));
+          this.loginSocket.write(negotiateProtocolVersion(0, options));
           for (const k of options) delete packet.params[k];
         }
         return packet.params;
       }
       if (packet.kind === 'cancel') {
-        this.host.cancel(packet.pid, packet.secret, this.socket.remoteAddress ?? 'unix');
+        this.host.cancel(packet.pid, packet.secret, this.loginSocket.remoteAddress ?? 'unix');
         this.close('cancel request handled');
         return null;
       }
@@ -258,17 +280,17 @@ export class ClientSession implements ScanSink, ServerOwner, InterceptIO {
       if (packet.kind === 'ssl') {
         const clientTls = this.host.clientTls();
         // As PostgreSQL: no TLS over a unix socket.
-        if (clientTls === null || this.socket.remoteAddress === undefined) {
-          this.socket.write(SSL_NO);
+        if (clientTls === null || this.loginSocket.remoteAddress === undefined) {
+          this.loginSocket.write(SSL_NO);
           continue;
         }
-        this.socket.write(SSL_YES);
+        this.loginSocket.write(SSL_YES);
         let secure: tls.TLSSocket;
         try {
-          secure = await clientTls.upgrade(this.socket);
+          secure = await clientTls.upgrade(this.loginSocket);
         } catch (e) {
           this.host.noteRepeated('client TLS handshake failed', { client: this.remote, error: (e as Error).message });
-          this.socket.destroy();
+          this.loginSocket.destroy();
           this.close(`TLS handshake failed: ${(e as Error).message}`);
           return null;
         }
@@ -279,7 +301,7 @@ export class ClientSession implements ScanSink, ServerOwner, InterceptIO {
         this.socket = secure;
         continue;
       }
-      this.socket.write(SSL_NO); // GSSENCRequest: not offered
+      this.loginSocket.write(SSL_NO); // GSSENCRequest: not offered
     }
   }
 
@@ -314,12 +336,40 @@ export class ClientSession implements ScanSink, ServerOwner, InterceptIO {
     this.intercepting = this.mode === 'transaction' && this.host.messageHooks().active;
     this.finishLogin();
     this.logConnected();
-    this.socket.write(Buffer.concat(out));
-    const leftover = reader.detach();
+    let leftover = reader.detach();
     this.reader = null;
+    this.handOver((more) => (leftover = leftover === null ? more : Buffer.concat([leftover, more])));
+    this.socket.write(Buffer.concat(out));
     this.socket.on('data', (chunk: Buffer) => this.onClientData(chunk));
     if (this.mode === 'session') this.acquire();
     if (leftover) this.onClientData(leftover);
+  }
+
+  /**
+   * Native path: the plane takes the logged-in client's connection over from node:net (bytes
+   * node:net read past the login come back through `more`). A client over TLS stays on node:net.
+   */
+  private handOver(more: (bytes: Buffer) => void): void {
+    const native = this.native;
+    if (native === null) return;
+    this.native = null;
+    const socket = this.loginSocket;
+    const taken = native.plane.handOver(native.id, socket, 'client', MAX_CLIENT_MESSAGE, () => {
+      socket.off('error', this.onSocketError);
+      socket.off('close', this.onSocketClose);
+    });
+    if (taken === null) return;
+    this.socket = taken.wire;
+    taken.wire.on('error', this.onSocketError);
+    taken.wire.on('close', this.onSocketClose);
+    if (taken.leftover !== null) more(taken.leftover);
+  }
+
+  /** The plane's handle of a connection that stays on node:net (admin, TLS, a failed login) is closed. */
+  private dropNative(): void {
+    if (this.native === null) return;
+    this.native.plane.io.close(this.native.id);
+    this.native = null;
   }
 
   /** log_connections: one info line per login that succeeded. */
@@ -364,11 +414,12 @@ export class ClientSession implements ScanSink, ServerOwner, InterceptIO {
 
   private async adminLogin(reader: MessageReader): Promise<void> {
     this.isAdmin = true;
-    await authenticateClient(this.socket, reader, this.user, this.host.adminSecret(this.user), this.host.adminMock());
+    this.dropNative();
+    await authenticateClient(this.loginSocket, reader, this.user, this.host.adminSecret(this.user), this.host.adminMock());
     this.finishLogin();
     this.adminReady = true;
     this.logConnected();
-    this.socket.write(Buffer.concat([
+    this.loginSocket.write(Buffer.concat([
       authenticationOk(), parameterStatus('server_version', '15.0 (weir)'), parameterStatus('client_encoding', 'UTF8'),
       parameterStatus('server_encoding', 'UTF8'), parameterStatus('DateStyle', 'ISO, MDY'), parameterStatus('integer_datetimes', 'on'),
       parameterStatus('standard_conforming_strings', 'on'), backendKeyData(this.pid, this.secret), readyForQuery('I'),
@@ -377,11 +428,11 @@ export class ClientSession implements ScanSink, ServerOwner, InterceptIO {
       const m = await reader.next(true);
       if (m.type === Msg.Terminate) return this.close('admin client left');
       if (m.type !== Msg.Query) {
-        if (m.type === Msg.Sync) this.socket.write(readyForQuery('I'));
-        else this.socket.write(error(SqlState.FeatureNotSupported, 'the weir admin console supports only simple queries'));
+        if (m.type === Msg.Sync) this.loginSocket.write(readyForQuery('I'));
+        else this.loginSocket.write(error(SqlState.FeatureNotSupported, 'the weir admin console supports only simple queries'));
         continue;
       }
-      this.socket.write(await this.host.runAdmin(this, decodeQuery(m.buffer, m.bodyStart, m.end)));
+      this.loginSocket.write(await this.host.runAdmin(this, decodeQuery(m.buffer, m.bodyStart, m.end)));
     }
   }
 
@@ -653,6 +704,96 @@ export class ClientSession implements ScanSink, ServerOwner, InterceptIO {
       }
     }
     if (this.draining) this.retire(server);
+    else this.tryLink(server);
+  }
+
+  // ---------------------------------------------------------------- native link
+
+  /**
+   * Native path: with nothing for JavaScript to do per message (no framed path, no hidden query,
+   * nothing queued, both sides at a message boundary), client and server are linked in C until
+   * the release point; JavaScript hears of the transaction again in {@link linkIdle}.
+   */
+  private tryLink(server: ServerConnection): void {
+    const cs = this.socket;
+    const ss = server.socket;
+    const ic = this.interceptor;
+    if (!(cs instanceof NativeSocket) || !(ss instanceof NativeSocket) || (ic !== null && !ic.canHandOff()) || this.hidden ||
+        this.queue.length !== 0 || this.terminateAt >= 0 || this.pausedServer !== null || this.queuePaused ||
+        !this.scanner.atBoundary() || this.closed) {
+      return;
+    }
+    // With the framed path, the link stops at the message types plugins hook (held until the server owes nothing).
+    const mask = ic === null ? null : this.host.messageHooks().clientMask();
+    if (!cs.plane.io.link(cs.id, ss.id, this.mode === 'transaction' ? 1 : 0, this.pending, this.unsynced, this.txSince >= 0, mask)) return;
+    ic?.handOff();
+    cs.link = this;
+    this.linked = true;
+    this.cutMidMessage = false;
+  }
+
+  /** The link's state (counters since the last report, ages of the open query/transaction) from the plane. */
+  private absorb(slab: Float64Array, server: ServerConnection | null): void {
+    const c = this.counters;
+    c.bytesIn += slab[SLAB.bytesIn];
+    c.bytesOut += slab[SLAB.bytesOut];
+    c.queries += slab[SLAB.queries];
+    c.parses += slab[SLAB.parses];
+    c.binds += slab[SLAB.binds];
+    c.queryMicros += slab[SLAB.queryMicros];
+    this.pending = slab[SLAB.pending];
+    this.unsynced = slab[SLAB.unsynced] !== 0;
+    if (server !== null) server.txStatus = slab[SLAB.txStatus];
+    this.interceptor?.resume(slab[SLAB.txStatus], slab[SLAB.queries]);
+    // Ages on the plane's clock, as times on the host's coarse one (what the timeouts compare).
+    const now = this.host.coarseNow;
+    const since = (age: number) => (age < 0 ? -1 : now - age);
+    if (slab[SLAB.queries] > 0) this.cancelSent = false; // a query began since the last report
+    this.querySince = since(slab[SLAB.queryAge]);
+    this.idleSince = since(slab[SLAB.idleAge]);
+    this.txSince = since(slab[SLAB.txAge]);
+  }
+
+  /** NativeLinkSink: every answer owed is back; at a release point the plane has unlinked already. */
+  linkIdle(slab: Float64Array): void {
+    const server = this.server;
+    if (server === null) return;
+    this.absorb(slab, server);
+    if (slab[SLAB.released] !== 1) return;
+    this.linked = false;
+    try {
+      this.release();
+    } catch (e) {
+      this.failed(e);
+    }
+  }
+
+  /** NativeLinkSink: the link ended (Terminate or a bad message: the rest comes as data; a close: its event follows). */
+  linkEnded(reason: number, slab: Float64Array): void {
+    this.linked = false;
+    // Terminate and a bad message hand the client's bytes back from that message's start (so
+    // the scanner is at a boundary); a close may have cut the client off in a message.
+    this.cutMidMessage = reason === UNLINK.closed && slab[SLAB.clientAtBoundary] !== 1;
+    this.absorb(slab, this.server);
+  }
+
+  /** Take the data path back from the plane (close, kill, a timeout): its state comes with it. */
+  private unlinkNow(): void {
+    if (!this.linked) return;
+    const cs = this.socket as NativeSocket;
+    this.linked = false;
+    cs.link = null;
+    if (cs.plane.io.unlink(cs.id)) {
+      this.cutMidMessage = cs.plane.slab[SLAB.clientAtBoundary] !== 1;
+      this.absorb(cs.plane.slab, this.server);
+    }
+  }
+
+  /** The timeouts read the link's ages: a linked session's JavaScript state is as of its last report. */
+  private peekLink(): void {
+    if (!this.linked) return;
+    const cs = this.socket as NativeSocket;
+    if (cs.plane.io.peek(cs.id)) this.absorb(cs.plane.slab, this.server);
   }
 
   /** See {@link retiring}: Terminate and end of input, so a server waiting for more reads EOF and exits. */
@@ -717,7 +858,7 @@ export class ClientSession implements ScanSink, ServerOwner, InterceptIO {
   }
 
   private canRelease(server: ServerConnection): boolean {
-    return !this.retiring && server.txStatus === IDLE && !this.unsynced && this.queue.length === 0 &&
+    return !this.retiring && !this.cutMidMessage && server.txStatus === IDLE && !this.unsynced && this.queue.length === 0 &&
       this.scanner.atBoundary() && server.atBoundary() && !server.broken &&
       (this.interceptor === null || this.interceptor.idle());
   }
@@ -773,6 +914,7 @@ export class ClientSession implements ScanSink, ServerOwner, InterceptIO {
   }
 
   private dropServer(reason: string): void {
+    this.unlinkNow();
     const lease = this.lease;
     const server = this.server;
     this.server = null;
@@ -824,6 +966,7 @@ export class ClientSession implements ScanSink, ServerOwner, InterceptIO {
   /** Admin KILL / KILL_CLIENT: end this client now; its server connection (if any) is closed, never reused. */
   kill(): void {
     if (this.closed) return;
+    this.unlinkNow();
     if (this.server !== null) {
       const server = this.server;
       if (this.pending > 0) sendCancel(server.address.host, server.address.port, server.backendPid, server.backendSecret);
@@ -842,6 +985,7 @@ export class ClientSession implements ScanSink, ServerOwner, InterceptIO {
    */
   expire(now: number, t: SessionTimeouts): void {
     if (this.closed || this.pool === null || this.draining) return;
+    this.peekLink();
     const server = this.server;
     if (t.query_timeout > 0 && this.querySince >= 0 && server !== null && !this.hidden && !this.cancelSent &&
         now - this.querySince >= t.query_timeout) {
@@ -920,6 +1064,8 @@ export class ClientSession implements ScanSink, ServerOwner, InterceptIO {
   close(reason: string): void {
     if (this.closed) return;
     this.closed = true;
+    this.unlinkNow();
+    this.dropNative();
     this.finishLogin();
     if (this.reader !== null) {
       this.reader.fail(new Error(`client connection closed: ${reason}`));

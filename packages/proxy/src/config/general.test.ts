@@ -9,6 +9,7 @@ describe("the proxy's general section", () => {
     expect(parsed).toEqual({
       host: '127.0.0.1',
       port: 6432,
+      io: 'native',
       admin_user: 'admin',
       admin_password: '',
       connect_timeout: 5_000,

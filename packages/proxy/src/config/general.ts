@@ -5,6 +5,8 @@ import { duration, generalShape, serverTlsMode, tlsProtocols, type GeneralConfig
 export interface ProxyGeneralConfig extends GeneralConfig {
   host: string;
   port: number;
+  /** Data path: native (@weir/io, where it loaded) or node (node:net). */
+  io: 'native' | 'node';
   unix_socket_dir?: string;
   admin_user: string;
   admin_password: string;
@@ -71,6 +73,7 @@ export const proxyGeneralSchema = z.preprocess((v) => {
 }, z.strictObject({
   host: z.string().min(1).default('127.0.0.1').describe('Address clients connect to (TCP); `*` or `0.0.0.0` for every interface.'),
   port: z.number().int().min(0).max(65535).default(6432).describe('TCP port clients connect to (0 = any free port).'),
+  io: z.enum(['native', 'node']).default('native').describe('Data path: native (sockets forwarded in C by @weir/io; node:net where the addon did not load, said at start) or node (node:net only). Read at start.'),
   unix_socket_dir: z.string().min(1).optional().describe('Directory for a unix socket `.s.PGSQL.<port>` as well as TCP.'),
   admin_user: z.string().min(1).default('admin').describe('User of the admin console (database `weir` or `pgbouncer`).'),
   admin_password: z.string().default('').describe('Password of the admin console user.'),

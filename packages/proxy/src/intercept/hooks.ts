@@ -86,7 +86,9 @@ export class MessageHooks {
     (this.client[type] ??= []).push(handler);
     (this.owners[type] ??= []).push(plugin);
     this.count++;
+    this.mask = null;
     return () => {
+      this.mask = null;
       const list = this.client[type];
       const i = list ? list.indexOf(handler) : -1;
       if (i < 0) return;
@@ -98,6 +100,18 @@ export class MessageHooks {
       }
       this.count--;
     };
+  }
+
+  private mask: Buffer | null = null;
+
+  /** The client message types with a handler, as a 256-bit mask (the native link stops at them). */
+  clientMask(): Buffer {
+    if (this.mask === null) {
+      const m = Buffer.alloc(32);
+      for (let t = 0; t < 256; t++) if (this.client[t] !== null) m[t >> 3] |= 1 << (t & 7);
+      this.mask = m;
+    }
+    return this.mask;
   }
 
   clientHandlers(type: number): ClientMessageHandler[] | null {

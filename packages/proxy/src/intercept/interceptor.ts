@@ -112,6 +112,26 @@ export class Interceptor implements InterceptContext {
     return this.serverFramer.pendingBytes() > 0;
   }
 
+  /**
+   * Native link: nothing in flight needs this path (every answer owed goes to the client as it
+   * is and nobody waits on one; no message half received or half sent), so C can carry it.
+   */
+  canHandOff(): boolean {
+    return this.plan.plainForwards() && this.forwardedPartial === 0 &&
+      this.clientFramer.pendingBytes() === 0 && this.serverFramer.pendingBytes() === 0;
+  }
+
+  /** The link carries the answers owed from here: the plan forgets them (plain forwards, no owner waits). */
+  handOff(): void {
+    this.plan.clear();
+  }
+
+  /** Back from the link: the server's transaction status, and the sync points that passed in C. */
+  resume(txStatus: number, syncs: number): void {
+    this.txStatus = txStatus;
+    this.syncs += syncs;
+  }
+
   /** True when nothing is owed by the server and no client message is half received. */
   idle(): boolean {
     return this.plan.length === 0 && this.clientFramer.pendingBytes() === 0 && this.serverFramer.pendingBytes() === 0;

@@ -54,6 +54,8 @@ export class Plan {
   private size = 0;
   /** Entries that are not plain forwards (hidden answers, replies): while 0 the answer stream passes untouched. */
   special = 0;
+  /** Entries whose owner waits to hear how the server answered. */
+  waiting = 0;
 
   get length(): number {
     return this.size;
@@ -81,6 +83,7 @@ export class Plan {
     this.dones[i] = done;
     this.size++;
     if (answer !== 0 || kind === Kind.Reply) this.special++;
+    if (done !== null) this.waiting++;
   }
 
   /** Is every entry a reply (nothing owed by the server)? */
@@ -124,6 +127,7 @@ export class Plan {
     const i = this.head;
     const done = this.dones[i];
     if (this.answers[i] !== 0 || this.kinds[i] === Kind.Reply) this.special--;
+    if (done !== null) this.waiting--;
     this.bytes[i] = null;
     this.dones[i] = null;
     this.head = (i + 1) & (this.kinds.length - 1);
@@ -147,6 +151,11 @@ export class Plan {
     if (this.size === 0) this.skipping = true;
     if (skipped !== null) for (let i = skipped.length - 1; i >= 0; i--) skipped[i]!(true, true);
     if (failed !== null) failed(true, false, sqlstate);
+  }
+
+  /** Every entry is a plain forward nobody waits on: the answers owed could pass untouched, untracked. */
+  plainForwards(): boolean {
+    return this.special === 0 && this.waiting === 0 && !this.skipping && !this.headFailed;
   }
 
   clear(): void {

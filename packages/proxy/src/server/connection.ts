@@ -1,5 +1,6 @@
 import net from 'node:net';
 import tls from 'node:tls';
+import dns from 'node:dns/promises';
 import type { ConnectionId } from '@weir/kernel';
 import { WeirError } from '@weir/kernel';
 import {
@@ -9,6 +10,7 @@ import {
 import { Scanner, interestTable, BODY, type ScanSink } from '../stream/scanner.js';
 import { describeCredentials, type ServerCredentials } from './credentials.js';
 import { negotiateServerTls, type ServerTls } from './tls.js';
+import { NativeSocket, type NativePlane, type NativeServerSink, type Wire } from '../stream/native.js';
 
 /** Whoever holds a server connection right now (a client session) gets its bytes. */
 export interface ServerOwner {
@@ -28,7 +30,7 @@ const MAX_SERVER_MESSAGE = 1 << 30;
 const READ_BUFFER = 32 * 1024;
 
 /** A logged-in connection to PostgreSQL. Its bytes go to its owner; alone, it only watches for being killed. */
-export class ServerConnection implements ScanSink {
+export class ServerConnection implements ScanSink, NativeServerSink {
   backendPid = 0;
   backendSecret = 0;
   /** Reported parameter values (ParameterStatus), kept current. */
@@ -63,7 +65,8 @@ export class ServerConnection implements ScanSink {
 
   private constructor(
     readonly id: ConnectionId,
-    readonly socket: net.Socket,
+    /** node:net, or (native path, after login) the plane's. */
+    public socket: Wire,
     readonly address: ServerAddress,
   ) {
     this.scanner = new Scanner(SERVER_INTEREST, this, MAX_SERVER_MESSAGE);
@@ -71,8 +74,9 @@ export class ServerConnection implements ScanSink {
 
   static async open(
     id: ConnectionId, address: ServerAddress, creds: ServerCredentials, signal: AbortSignal,
-    extraParams?: Record<string, string>, tlsOpts?: ServerTls | null,
+    extraParams?: Record<string, string>, tlsOpts?: ServerTls | null, plane?: NativePlane | null,
   ): Promise<ServerConnection> {
+    if (plane != null) return ServerConnection.openNative(plane, id, address, creds, signal, extraParams, tlsOpts);
     // Reads land in the connection's own buffer (no allocation per read); see readBuffer().
     // Over TLS the TLS socket reads instead, and its chunks come as 'data' events.
     let conn: ServerConnection | null = null;
@@ -101,6 +105,70 @@ export class ServerConnection implements ScanSink {
     if (wire !== socket) wire.on('data', (chunk: Buffer) => c.onChunk(chunk));
     await c.login(creds, signal, extraParams);
     return c;
+  }
+
+  /**
+   * Native path: the plane connects; the login (and a TLS negotiation) runs on node:net over a
+   * duplicate of the descriptor, then the plane takes the connection over. Over TLS it stays on
+   * node:net.
+   */
+  private static async openNative(
+    plane: NativePlane, id: ConnectionId, address: ServerAddress, creds: ServerCredentials, signal: AbortSignal,
+    extraParams?: Record<string, string>, tlsOpts?: ServerTls | null,
+  ): Promise<ServerConnection> {
+    let native: { id: number; fd: number };
+    try {
+      const ip = net.isIP(address.host) ? address.host : (await dns.lookup(address.host)).address;
+      native = await plane.connect(ip, address.port, signal);
+    } catch (e) {
+      if (signal.aborted) throw new WeirError('WEIR_E_CONNECT_TIMEOUT', `connecting to server ${address.host}:${address.port} as "${address.user}" timed out`, { ...address });
+      throw new WeirError('WEIR_E_SERVER_CONNECT', `cannot reach server ${address.host}:${address.port}: ${(e as Error).message}`, { ...address }, { cause: e });
+    }
+    const socket = new net.Socket({ fd: native.fd, readable: true, writable: true });
+    let conn: ServerConnection | null = null;
+    let pre: ((chunk: Buffer) => void) | null = null;
+    socket.on('data', (chunk: Buffer) => (conn !== null ? conn.onChunk(chunk) : pre?.(chunk)));
+    let wire: net.Socket = socket;
+    try {
+      if (tlsOpts != null && tlsOpts.mode !== 'disable' && tlsOpts.mode !== 'allow') {
+        wire = (await negotiateServerTls(socket, tlsOpts, address, signal, (fn) => { pre = fn; })) ?? socket;
+      }
+      const c = new ServerConnection(id, wire, address);
+      conn = c;
+      if (wire !== socket) wire.on('data', (chunk: Buffer) => c.onChunk(chunk));
+      await c.login(creds, signal, extraParams);
+    } catch (e) {
+      plane.io.close(native.id);
+      socket.destroy();
+      throw e;
+    }
+    const c = conn;
+    const taken = plane.handOver(native.id, wire, 'server', MAX_SERVER_MESSAGE, () => {
+      wire.removeAllListeners('error');
+      wire.removeAllListeners('close');
+    });
+    if (taken === null) return c; // over TLS: node:net carries it
+    if (taken.leftover !== null) {
+      taken.wire.destroy();
+      throw c.authError('sent data after ReadyForQuery during login');
+    }
+    c.socket = taken.wire;
+    taken.wire.server = c;
+    taken.wire.on('error', (e: Error) => c.onBroken(e.message));
+    taken.wire.on('close', () => c.onBroken('server closed the connection'));
+    return c;
+  }
+
+  /** NativeServerSink: framed in C; `readyCount` ReadyForQuery messages ended in this chunk. */
+  nativeData(chunk: Buffer, readyCount: number, txStatus: number): void {
+    this.txStatus = txStatus;
+    const owner = this.owner;
+    if (owner !== null) owner.onServerData(chunk, readyCount);
+  }
+
+  /** NativeServerSink: a ParameterStatus or ErrorResponse (its body), before the bytes that carry it. */
+  nativeEvent(type: number, body: Buffer): void {
+    this.onMessage(type, body, 0, body.length);
   }
 
   /** Over TLS: is the connection encrypted (for SHOW SERVERS)? */
@@ -284,7 +352,8 @@ export class ServerConnection implements ScanSink {
   }
 
   atBoundary(): boolean {
-    return this.scanner.atBoundary();
+    const s = this.socket;
+    return s instanceof NativeSocket ? s.plane.io.atBoundary(s.id) : this.scanner.atBoundary();
   }
 
   write(chunk: Buffer): boolean {

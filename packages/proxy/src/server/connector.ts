@@ -2,6 +2,7 @@ import type { Connector, ConnectContext, DropReason } from '@weir/kernel';
 import { ServerConnection, type ServerAddress } from './connection.js';
 import type { ServerCredentials } from './credentials.js';
 import type { ServerTls } from './tls.js';
+import type { NativePlane } from '../stream/native.js';
 
 /**
  * Where a pool's server connections go and how they log in. `credentials` is read at
@@ -19,7 +20,8 @@ export interface ServerTarget {
 }
 
 export class ServerConnector implements Connector<ServerConnection> {
-  constructor(readonly target: ServerTarget) {}
+  /** `plane`: connections go through the native data plane (null: node:net). */
+  constructor(readonly target: ServerTarget, private readonly plane: NativePlane | null = null) {}
 
   async connect(ctx: ConnectContext): Promise<ServerConnection> {
     const conn = await this.open(ctx);
@@ -31,13 +33,13 @@ export class ServerConnector implements Connector<ServerConnection> {
   /** server_tls_sslmode allow: plaintext first, TLS if the server refused plaintext (pg_hba hostssl). */
   private async open(ctx: ConnectContext): Promise<ServerConnection> {
     const { address, credentials, tls } = this.target;
-    if (tls?.mode !== 'allow') return ServerConnection.open(ctx.id, address, credentials, ctx.signal, undefined, tls);
+    if (tls?.mode !== 'allow') return ServerConnection.open(ctx.id, address, credentials, ctx.signal, undefined, tls, this.plane);
     try {
-      return await ServerConnection.open(ctx.id, address, credentials, ctx.signal, undefined, null);
+      return await ServerConnection.open(ctx.id, address, credentials, ctx.signal, undefined, null, this.plane);
     } catch (e) {
       const err = e as { code?: string; details?: { sqlstate?: unknown } };
       if (err.code !== 'WEIR_E_SERVER_LOGIN' || err.details?.sqlstate !== '28000') throw e;
-      return ServerConnection.open(ctx.id, address, credentials, ctx.signal, undefined, { ...tls, mode: 'require' });
+      return ServerConnection.open(ctx.id, address, credentials, ctx.signal, undefined, { ...tls, mode: 'require' }, this.plane);
     }
   }
 

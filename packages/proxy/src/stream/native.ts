@@ -1,0 +1,219 @@
+import { EventEmitter } from 'node:events';
+import type net from 'node:net';
+import { CB, KIND, SLAB, UNLINK, loadNative, type NativeIo } from '@weir/io';
+
+/** What a server connection hears from the native plane (its bytes are framed in C). */
+export interface NativeServerSink {
+  nativeData(chunk: Buffer, readyCount: number, txStatus: number): void;
+  nativeEvent(type: number, body: Buffer): void;
+}
+
+/** What a linked client session hears: release and idle points, and the end of its link. */
+export interface NativeLinkSink {
+  linkIdle(slab: Float64Array): void;
+  linkEnded(reason: number, slab: Float64Array): void;
+}
+
+/**
+ * A connection owned by the native plane, with the part of net.Socket's surface the session and
+ * the server connection use (write/pause/resume/end/destroy, 'data'/'close'/'error'/'drain').
+ * Its addresses are taken from the node:net socket it replaced.
+ */
+export class NativeSocket extends EventEmitter {
+  destroyed = false;
+  /** Set on a server connection: its framed bytes and messages. */
+  server: NativeServerSink | null = null;
+  /** Set while a client is linked to a server. */
+  link: NativeLinkSink | null = null;
+
+  constructor(
+    readonly plane: NativePlane,
+    readonly id: number,
+    readonly remoteAddress: string | undefined,
+    readonly remotePort: number | undefined,
+    readonly localAddress: string | undefined,
+    readonly localPort: number | undefined,
+  ) {
+    super();
+  }
+
+  /** Bytes not yet handed to the kernel (a copy kept by the addon). */
+  get writableLength(): number {
+    return this.destroyed ? 0 : this.plane.io.queued(this.id);
+  }
+
+  write(bytes: Buffer): boolean {
+    if (this.destroyed) return true;
+    return this.plane.io.write(this.id, bytes);
+  }
+
+  end(bytes?: Buffer): void {
+    if (this.destroyed) return;
+    if (bytes !== undefined) this.plane.io.write(this.id, bytes);
+    this.plane.io.end(this.id);
+  }
+
+  /** What is queued goes out, then the connection closes (as net.Socket's destroySoon). */
+  destroySoon(): void {
+    this.end();
+  }
+
+  destroy(): void {
+    if (this.destroyed) return;
+    this.destroyed = true;
+    this.plane.io.close(this.id);
+  }
+
+  pause(): void {
+    if (!this.destroyed) this.plane.io.pause(this.id, true);
+  }
+
+  resume(): void {
+    if (!this.destroyed) this.plane.io.pause(this.id, false);
+  }
+
+  setNoDelay(): void {
+    // The addon sets TCP_NODELAY when it adopts a connection.
+  }
+
+  setKeepAlive(): void {
+    // The addon sets keepalive (30 s) when it adopts a connection.
+  }
+}
+
+/** A connection on either path. */
+export type Wire = net.Socket | NativeSocket;
+
+/**
+ * Which data path runs: `general.io` (the WEIR_IO environment variable overrides it, so one test
+ * suite runs on both paths), and why when the native one was asked for and did not load.
+ */
+export function choosePlane(configured: 'native' | 'node'): { plane: NativePlane | null; why: string; fellBack: boolean } {
+  const env = process.env.WEIR_IO;
+  const io = env === 'node' || env === 'native' ? env : configured;
+  const from = env === io ? 'WEIR_IO' : 'general.io';
+  if (io === 'node') return { plane: null, why: `${from} is node`, fellBack: false };
+  const st = NativePlane.load();
+  if (st.plane === null) return { plane: null, why: st.why, fellBack: true };
+  return { plane: st.plane, why: `${from} is native; ${st.why}`, fellBack: false };
+}
+
+export type PlaneStatus = { plane: NativePlane; why: string } | { plane: null; why: string };
+
+/**
+ * The process's one native plane: the addon's callbacks routed to the connections' wrappers.
+ * The addon keeps global state, so there is one per process, whatever the number of proxies.
+ */
+export class NativePlane {
+  readonly slab = new Float64Array(16);
+  private readonly connects = new Map<number, (status: number | string, fd: number) => void>();
+  private readonly listeners = new Map<number, (id: number, fd: number) => void>();
+  private nextListener = 1;
+
+  private constructor(readonly io: NativeIo, readonly file: string) {
+    const slab = this.slab;
+    const cbs: ((...a: never[]) => void)[] = [];
+    cbs[CB.accept] = (l: number, id: number, fd: number) => {
+      const on = this.listeners.get(l);
+      if (on !== undefined) on(id, fd);
+      else io.close(id);
+    };
+    cbs[CB.connected] = (id: number, status: number | string, fd: number) => {
+      const on = this.connects.get(id);
+      this.connects.delete(id);
+      if (on !== undefined) on(status, fd);
+      else if (status === 0) io.close(id);
+    };
+    cbs[CB.data] = (w: NativeSocket, chunk: Buffer, ready?: number, tx?: number) => {
+      if (w.server !== null) w.server.nativeData(chunk, ready!, tx!);
+      else w.emit('data', chunk);
+    };
+    cbs[CB.close] = (w: NativeSocket, error: string | null) => {
+      w.destroyed = true;
+      if (error !== null) w.emit('error', new Error(error));
+      w.emit('close', error !== null);
+    };
+    cbs[CB.drain] = (w: NativeSocket) => w.emit('drain');
+    cbs[CB.idle] = (w: NativeSocket) => w.link?.linkIdle(slab);
+    cbs[CB.unlinked] = (w: NativeSocket, why: number) => {
+      const sink = w.link;
+      w.link = null;
+      sink?.linkEnded(why, slab);
+    };
+    cbs[CB.event] = (w: NativeSocket, type: number, body: Buffer) => w.server?.nativeEvent(type, body);
+    io.init(cbs, slab);
+  }
+
+  private static status: PlaneStatus | null = null;
+
+  /** Load the addon once per process: the plane, or why there is none. */
+  static load(): PlaneStatus {
+    if (NativePlane.status === null) {
+      const loaded = loadNative();
+      NativePlane.status = loaded.io === null ? { plane: null, why: loaded.reason }
+        : { plane: new NativePlane(loaded.io, loaded.file), why: `addon ${loaded.file}` };
+    }
+    return NativePlane.status;
+  }
+
+  /** Listen natively; each accepted connection arrives as (native id, a duplicate fd for the login). */
+  listen(ip: string, port: number, onAccept: (id: number, fd: number) => void): { port: number; close(): void } {
+    const n = this.nextListener++;
+    const l = this.io.listen(ip, port, 4096, n);
+    this.listeners.set(n, onAccept);
+    return { port: l.port, close: () => {
+      this.listeners.delete(n);
+      this.io.listenClose(l.handle);
+    } };
+  }
+
+  /** Connect natively: the native id and a duplicate fd for the login. An abort closes the attempt. */
+  connect(ip: string, port: number, signal: AbortSignal): Promise<{ id: number; fd: number }> {
+    return new Promise((resolve, reject) => {
+      if (signal.aborted) return reject(new Error('aborted'));
+      const id = this.io.connect(ip, port);
+      const onAbort = () => {
+        this.connects.delete(id);
+        this.io.close(id);
+        reject(new Error('aborted'));
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+      this.connects.set(id, (status, fd) => {
+        signal.removeEventListener('abort', onAbort);
+        if (status === 0) resolve({ id, fd });
+        else reject(new Error(String(status)));
+      });
+    });
+  }
+
+  /**
+   * Hand a logged-in connection from its node:net socket (a duplicate descriptor) to the plane:
+   * bytes node:net already read come back as `leftover`, the duplicate is closed, and reads go
+   * on natively. Null (and the plane's handle closed) when the socket cannot be handed over: TLS,
+   * or writes still queued in node:net; it then stays on node:net.
+   */
+  handOver(id: number, socket: net.Socket, kind: 'client' | 'server', maxMessage: number, detachListeners: () => void): { wire: NativeSocket; leftover: Buffer | null } | null {
+    if ('encrypted' in socket || socket.writableLength !== 0 || socket.destroyed) {
+      this.io.close(id);
+      return null;
+    }
+    const addr = { remoteAddress: socket.remoteAddress, remotePort: socket.remotePort, localAddress: socket.localAddress, localPort: socket.localPort };
+    socket.pause();
+    const parts: Buffer[] = [];
+    for (let b = socket.read() as Buffer | null; b !== null; b = socket.read() as Buffer | null) parts.push(b);
+    detachListeners();
+    socket.removeAllListeners('data');
+    socket.on('error', () => {});
+    socket.destroy();
+    const wire = new NativeSocket(this, id, addr.remoteAddress, addr.remotePort, addr.localAddress, addr.localPort);
+    if (!this.io.adopt(id, wire, kind === 'client' ? KIND.client : KIND.server, maxMessage)) {
+      // The peer left while logging in: the new socket reports the close, as node:net would have.
+      wire.destroyed = true;
+      setImmediate(() => wire.emit('close', false));
+    }
+    return { wire, leftover: parts.length === 0 ? null : Buffer.concat(parts) };
+  }
+
+}
+
+export { SLAB, UNLINK };
