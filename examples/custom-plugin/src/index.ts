@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import {
+  ErrorCodes,
   TOKENS,
+  WeirError,
   createToken,
   duration,
   inject,
@@ -9,6 +11,7 @@ import {
   type PluginContext,
   type PluginDescriptor,
   type PooledConnection,
+  type ReloadEvent,
   type Report,
   type WeirPlugin,
 } from '@weir/kernel';
@@ -101,6 +104,7 @@ export class LeaseAuditPlugin implements WeirPlugin, LeaseAudit {
     hooks.on('checkout', (conn) => this.checkout(conn));
     hooks.on('release', (conn) => this.release(conn));
     hooks.on('drop', (conn, reason) => this.drop(conn, reason));
+    hooks.on('reload', (event) => this.reload(event));
     this.ctx.provide(LEASE_AUDIT, this);
     // A report in hosts that show them (the proxy, @weir/pg); a no-op elsewhere.
     this.ctx.report(this.config.report, () => this.report());
@@ -141,6 +145,18 @@ export class LeaseAuditPlugin implements WeirPlugin, LeaseAudit {
           .join(','),
       ]),
     };
+  }
+
+  /**
+   * Its verdict on a new section: the report keeps the name it was published under until the next
+   * start, so a reload that renames it is refused (nothing changes; the error names the key and line).
+   * Everything else (slow_lease, log_leases) follows ctx.config once the reload is applied.
+   */
+  private reload(event: ReloadEvent): void {
+    const next = this.ctx.sectionOf(event.next);
+    if (next.report !== this.config.report) {
+      throw new WeirError(ErrorCodes.RELOAD_REJECTED, `report cannot be renamed on reload (${this.config.report} → ${next.report}): restart weir`, { field: 'report' });
+    }
   }
 
   // ---------------------------------------------------------------- hooks (sync, hot path)

@@ -33,6 +33,8 @@ import {
   type PooledConnection,
   type RegistryEntry,
   type ReloadEvent,
+  type ReloadCommit,
+  type PoolPlan,
   type Report,
   type Reports,
   type ResolvePoolRequest,
@@ -100,7 +102,9 @@ test('the hook table: handler signatures', () => {
   expectTypeOf<HookMap['checkout']>().toEqualTypeOf<(conn: PooledConnection) => void>();
   expectTypeOf<HookMap['release']>().toEqualTypeOf<(conn: PooledConnection) => void>();
   expectTypeOf<HookMap['drop']>().toEqualTypeOf<(conn: PooledConnection, reason: DropReason) => void>();
-  expectTypeOf<HookMap['reload']>().toEqualTypeOf<(event: ReloadEvent) => void | Promise<void>>();
+  expectTypeOf<HookMap['reload']>().toEqualTypeOf<(event: ReloadEvent) => void | ReloadCommit | Promise<void | ReloadCommit>>();
+  expectTypeOf<ReloadCommit>().toEqualTypeOf<() => void>();
+  expectTypeOf<ReloadEvent['pools']>().toEqualTypeOf<PoolPlan>();
   expectTypeOf<ResolverMap['resolveUser']>().parameters.toEqualTypeOf<[req: ResolveUserRequest]>();
   expectTypeOf<ReturnType<ResolverMap['resolveUser']>>().toEqualTypeOf<Promise<ResolvedUser | undefined> | ResolvedUser | undefined>();
   expectTypeOf<ResolverMap['resolvePool']>().parameters.toEqualTypeOf<[req: ResolvePoolRequest]>();

@@ -1,6 +1,7 @@
 import type { Config, ConfigDiff } from './config/types.js';
 import type { Pool } from './pool.js';
 import type { RegistryEntry } from './registry.js';
+import type { PoolPlan } from './reload-plan.js';
 import type {
   DropReason,
   PoolInfo,
@@ -10,12 +11,21 @@ import type {
   ResolveUserRequest,
 } from './types.js';
 
-/** Payload of the `reload` hook. */
+/**
+ * Payload of the `reload` hook. A handler decides (throw to refuse: nothing changes), drafts
+ * registry changes on `pools`, and returns a `ReloadCommit` that applies the rest of its change:
+ * commits run only once every handler has agreed, right after the registry swap.
+ */
 export interface ReloadEvent {
   previous: Config;
   next: Config;
   diff: ConfigDiff;
+  /** The registry's next state: `retire` and `add` here, never on the registry itself. */
+  pools: PoolPlan;
 }
+
+/** What a `reload` handler returns to apply its change once the reload is decided. Synchronous; must not throw. */
+export type ReloadCommit = () => void;
 
 /** Lifecycle hooks (register with `hooks.on`). */
 export interface HookMap {
@@ -23,7 +33,7 @@ export interface HookMap {
   checkout: (conn: PooledConnection) => void;
   release: (conn: PooledConnection) => void;
   drop: (conn: PooledConnection, reason: DropReason) => void;
-  reload: (event: ReloadEvent) => void | Promise<void>;
+  reload: (event: ReloadEvent) => void | ReloadCommit | Promise<void | ReloadCommit>;
 }
 
 /** Resolution points (register with `hooks.resolver`): the first handler that answers wins. */

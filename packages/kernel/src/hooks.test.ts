@@ -3,11 +3,13 @@ import { ErrorCodes, WeirError } from './errors.js';
 import { Hooks } from './hooks.js';
 import { fakePooled, memoryLogger } from './test-util.js';
 import type { ReloadEvent } from './hook-table.js';
+import { PoolPlan } from './reload-plan.js';
 
 const reloadEvent = (): ReloadEvent => ({
   previous: { general: {} as never, plugins: {}, pools: {} },
   next: { general: {} as never, plugins: {}, pools: {} },
   diff: { changed: [], poolsAdded: [], poolsRemoved: [], poolsChanged: [] },
+  pools: new PoolPlan(new Map()),
 });
 
 describe('Hooks', () => {

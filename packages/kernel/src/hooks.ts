@@ -217,11 +217,24 @@ export class Hooks {
     }
   }
 
-  /** `reload`: series, async. Rejects with WEIR_E_HOOK_FAILED naming the plugin. */
-  runReload(event: ReloadEvent): Promise<void> {
+  /**
+   * `reload`: series, async, every handler deciding on the event. Resolves with the commits the
+   * handlers returned, in order; the first throw rejects with WEIR_E_HOOK_FAILED naming the plugin.
+   */
+  async runReload(event: ReloadEvent): Promise<Array<{ owner: string; commit: () => void }>> {
     const list = this.lists.reload;
-    if (list === null) return Promise.resolve();
-    return continueSeries(list, -1, undefined, 'reload', event);
+    const commits: Array<{ owner: string; commit: () => void }> = [];
+    if (list === null) return commits;
+    for (const e of list) {
+      let out: unknown;
+      try {
+        out = await e.fn(event);
+      } catch (err) {
+        throw hookError(err, e.owner, 'reload');
+      }
+      if (typeof out === 'function') commits.push({ owner: e.owner, commit: out as () => void });
+    }
+    return commits;
   }
 
   /** Ask each resolver in turn; the first answer that is not undefined wins. */

@@ -26,13 +26,16 @@ export {
   type ResolverMap,
   type EventMap,
   type ReloadEvent,
+  type ReloadCommit,
   type RunMode,
   type HookName,
   type ResolverName,
   type EventName,
   type AnyHookName,
 } from './hook-table.js';
-export { PoolRegistry, poolKeyId, type RegistryEntry, type NewRegistryEntry } from './registry.js';
+export { PoolRegistry, poolKeyId, type RegistryEntry, type NewRegistryEntry, type RetireOutcome, type RetireReason } from './registry.js';
+export { PoolPlan, type PlannedPool } from './reload-plan.js';
+export type { ReloadSource } from './reload-errors.js';
 export * from './config/index.js';
 export { TOKENS, createToken, type ConfigRef, type PoolFactory } from './tokens.js';
 export type { PluginDescriptor, WeirPlugin, PluginClass } from './plugin-types.js';
@@ -44,5 +47,6 @@ export { registerPoolMetrics } from './metrics.js';
 export { registerCollected, histogramValues, type MetricValue } from './collected-metric.js';
 export { inject, injectable } from 'tsyringe';
 export type { InjectionToken, DependencyContainer } from 'tsyringe';
+export { STATEMENT_CACHE, type StatementCacheService, type StatementNames, type StatementStats } from './statement-cache.js';
 export { Reports, REPORTS, type Report, type ReportSource } from './reports.js';
 export { KERNEL_VERSION, satisfiesRange } from './version.js';

@@ -12,8 +12,10 @@ import type { PluginContext } from './plugin-context.js';
 import { REPORTS } from './reports.js';
 import { enabledKeys, pluginSectionValue, validatePluginSections } from './plugin-config.js';
 import { indexPlugins, orderPlugins } from './plugin-order.js';
+import { PoolPlan } from './reload-plan.js';
+import { reloadRejected, type ReloadSource } from './reload-errors.js';
 import type { PluginClass, PluginDescriptor, WeirPlugin } from './plugin-types.js';
-import { PoolRegistry } from './registry.js';
+import { PoolRegistry, logRetired } from './registry.js';
 import { TOKENS, type ConfigRef, type PoolFactory } from './tokens.js';
 import type { PoolSpec } from './types.js';
 
@@ -26,6 +28,7 @@ export interface KernelOptions {
 }
 
 interface Running {
+  readonly cls: PluginClass;
   readonly descriptor: PluginDescriptor;
   readonly instance: WeirPlugin;
   readonly container: DependencyContainer;
@@ -60,6 +63,11 @@ export class Kernel {
   private readonly services = new Map<InjectionToken<unknown>, Service>();
   private state: 'new' | 'starting' | 'started' | 'stopping' | 'stopped' = 'new';
   private reloading: Promise<unknown> = Promise.resolve();
+  /** Each running plugin's validated section (configKey → value): swapped in by a reload's commit. */
+  private readonly sections = new Map<string, unknown>();
+  /** While a reload is decided: its config and the sections validated for it. */
+  private pending: { readonly config: Config; readonly sections: ReadonlyMap<string, unknown> } | undefined;
+  private retiring: Promise<void> = Promise.resolve();
 
   constructor(opts: KernelOptions) {
     this.config = opts.config;
@@ -68,7 +76,7 @@ export class Kernel {
     this.plugins = [...(opts.plugins ?? [])];
     this.poolFactory = opts.poolFactory;
     this.hooks = new Hooks(this.logger);
-    this.registry = new PoolRegistry(this.hooks, this.clock);
+    this.registry = new PoolRegistry(this.hooks, this.clock, this.logger);
     this.metrics = new MetricsRegistry();
     registerPoolMetrics(this.metrics, this.registry);
     indexPlugins(this.plugins);
@@ -168,19 +176,18 @@ export class Kernel {
     const d = P.plugin;
     const kernel = this;
     const deps = this.dependencyKeys(d.configKey);
-    let parsedFor: Config | undefined;
-    let parsed: unknown;
-    const sectionOf = (config: Config): unknown => pluginSectionValue(P, config.plugins[d.configKey], config.file);
+    const sectionOf = (config: Config): unknown => {
+      const pending = kernel.pending;
+      // the reload being decided: validated once, above; switched off in it: the running section (until the next start)
+      if (pending !== undefined && pending.config === config) {
+        return pending.sections.has(d.configKey) ? pending.sections.get(d.configKey) : kernel.sections.get(d.configKey);
+      }
+      return pluginSectionValue(P, config.plugins[d.configKey], config.file);
+    };
     return {
       name: d.name,
       get config() {
-        if (parsedFor !== kernel.config) {
-          // switched off (or gone) in a reloaded file: it runs on with its last section until the next start
-          const section = kernel.config.plugins[d.configKey];
-          if (parsedFor === undefined || (section != null && section.enabled !== false)) parsed = sectionOf(kernel.config);
-          parsedFor = kernel.config;
-        }
-        return parsed;
+        return kernel.sections.get(d.configKey);
       },
       sectionOf,
       hooks,
@@ -221,6 +228,7 @@ export class Kernel {
     const hooks = this.hooks.forPlugin(d.name);
     const logger = this.logger.child({ plugin: d.name });
     const undo: Array<() => void> = [];
+    this.sections.set(d.configKey, cfg);
     child.register(TOKENS.PluginConfig, { useValue: cfg });
     child.register(TOKENS.Hooks, { useValue: hooks });
     child.register(TOKENS.Logger, { useValue: logger });
@@ -240,9 +248,10 @@ export class Kernel {
     } catch (err) {
       undoAll(undo, this.logger, d.name);
       this.hooks.removeOwner(d.name);
+      this.sections.delete(d.configKey);
       throw new WeirError(ErrorCodes.PLUGIN_SETUP_FAILED, `plugin ${d.name}: setup failed: ${messageOf(err)}`, { plugin: d.name }, { cause: err });
     }
-    this.running.push({ descriptor: d, instance, container: child, undo });
+    this.running.push({ cls: P, descriptor: d, instance, container: child, undo });
     this.logger.debug({ plugin: d.name }, 'plugin set up');
   }
 
@@ -260,17 +269,26 @@ export class Kernel {
   }
 
   /**
-   * Apply a config the host already validated: diff it against the running one, run the
-   * `reload` hook, and only if every handler succeeded make it the running config.
-   * A failing handler rejects with WEIR_E_HOOK_FAILED naming the plugin; the config stays.
+   * Apply a config the host already validated, in three steps (see docs/plugins.md, Reload):
+   * 1. decide: every running plugin's new section, validated once here; the `reload` handlers,
+   *    which may refuse (WEIR_E_RELOAD_REJECTED naming the plugin, key path and line — `source.text`
+   *    gives the line), draft pool changes on `event.pools` and return their commits; then the
+   *    planned pools are built (WEIR_E_RELOAD_BUILD_FAILED). A failure here changes nothing.
+   * 2. commit, in one step: the running config, the plugins' sections, the registry swap, the commits.
+   * 3. retire the pools that left the registry; each outcome is logged (`retired()` waits for them).
    */
-  reload(next: Config): Promise<ConfigDiff> {
-    const run = this.reloading.then(() => this.reloadNow(next));
+  reload(next: Config, source?: ReloadSource): Promise<ConfigDiff> {
+    const run = this.reloading.then(() => this.reloadNow(next, source));
     this.reloading = run.catch(() => undefined);
     return run;
   }
 
-  private async reloadNow(next: Config): Promise<ConfigDiff> {
+  /** Resolves once the pools the last reload retired are closed (their outcomes logged). */
+  retired(): Promise<void> {
+    return this.retiring;
+  }
+
+  private async reloadNow(next: Config, source?: ReloadSource): Promise<ConfigDiff> {
     const previous = this.config;
     const diff = diffConfig(previous, next);
     const before = enabledKeys(previous);
@@ -279,10 +297,39 @@ export class Kernel {
     if (toggled.length > 0) {
       this.logger.warn({ plugins: toggled }, 'plugins switched on or off take effect at the next start');
     }
-    // A failure is the caller's to log (one line per reload: the proxy's 'RELOAD failed').
-    await this.hooks.runReload({ previous, next, diff });
+    // 1. decide. A failure is the caller's to log (one line per reload: the proxy's 'RELOAD failed').
+    const sections = new Map<string, unknown>();
+    for (const r of this.running) {
+      const key = r.descriptor.configKey;
+      // switched off (or gone) in the new file: it runs on with its last section until the next start
+      if (after.has(key)) sections.set(key, pluginSectionValue(r.cls, next.plugins[key], source?.file ?? next.file, source?.text));
+    }
+    const pools = new PoolPlan(this.registry.snapshot());
+    let commits: Array<{ owner: string; commit: () => void }>;
+    this.pending = { config: next, sections };
+    try {
+      commits = await this.hooks.runReload({ previous, next, diff, pools });
+    } catch (err) {
+      throw reloadRejected(err, this.running.map((r) => r.descriptor), next, source);
+    } finally {
+      this.pending = undefined;
+    }
+    const built = pools.build();
+    // 2. commit
     this.config = next;
+    for (const [key, value] of sections) this.sections.set(key, value);
+    const left = this.registry.replace(built.entries(this.registry.snapshot()));
+    for (const { owner, commit } of commits) {
+      try {
+        commit();
+      } catch (err) {
+        this.logger.error({ err, plugin: owner, code: ErrorCodes.RELOAD_COMMIT_FAILED }, `reload commit of ${owner} failed (the new config stays): ${messageOf(err)}`);
+      }
+    }
     this.logger.info({ changed: diff.changed.length, poolsAdded: diff.poolsAdded, poolsRemoved: diff.poolsRemoved, poolsChanged: diff.poolsChanged }, 'config reloaded');
+    // 3. retire
+    const retiring = this.registry.retireAll(left, (e) => built.reason(e)).then((outcomes) => logRetired(this.logger, outcomes));
+    this.retiring = Promise.all([this.retiring, retiring]).then(() => undefined);
     return diff;
   }
 
@@ -307,6 +354,7 @@ export class Kernel {
       this.hooks.removeOwner(r.descriptor.name);
     }
     this.running = [];
+    this.sections.clear();
   }
 }
 

@@ -57,12 +57,12 @@ function checkSection(schema: ZodType, value: unknown, path: KeyPath, where: Loc
 }
 
 /** A plugin's validated section: recorded by validatePluginSections, else parsed now (WEIR_E_CONFIG_INVALID). */
-export function pluginSectionValue(P: PluginClass, section: unknown, file = '<config>'): unknown {
+export function pluginSectionValue(P: PluginClass, section: unknown, file = '<config>', text?: string): unknown {
   if (section !== null && typeof section === 'object') {
     const known = validatedSection(section);
     if (known !== undefined) return known.value;
   }
-  const r = checkSection(P.plugin.configSchema, sectionBody(section), ['plugins', P.plugin.configKey], new Locator(file, undefined));
+  const r = checkSection(P.plugin.configSchema, sectionBody(section), ['plugins', P.plugin.configKey], new Locator(file, text));
   if (!r.ok) throw configError(r.problems);
   return r.value;
 }

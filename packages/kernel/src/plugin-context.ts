@@ -19,7 +19,11 @@ export interface PluginContext<C = unknown> {
   readonly name: string;
   /** Its validated section of the running config (defaults applied); the new one once a reload is applied. */
   readonly config: C;
-  /** Its section of another config, validated by the kernel: in a `reload` handler, `ctx.sectionOf(event.next)`. */
+  /**
+   * Its section of another config, validated by the kernel: in a `reload` handler,
+   * `ctx.sectionOf(event.next)` — validated once, before any handler runs; when that config
+   * switches the plugin off, its running section (it runs on with it until the next start).
+   */
   sectionOf(config: Config): C;
   /** Owner-scoped hooks: handlers named after this plugin in errors, removed at dispose. */
   readonly hooks: Hooks;

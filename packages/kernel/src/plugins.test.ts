@@ -286,8 +286,8 @@ describe('dependency injection', () => {
     expect(typeof (seen.logger as Logger).info).toBe('function');
     // the injected Hooks is scoped to the plugin: its errors name it
     await expect(kernel.reload(config({ exporter: { start: 40 }, consumer: { interval: '31s' } }))).rejects.toMatchObject({
-      code: 'WEIR_E_HOOK_FAILED',
-      details: { plugin: 'consumer', hook: 'reload' },
+      code: 'WEIR_E_RELOAD_REJECTED',
+      details: { plugin: 'consumer', hook: 'reload', key: 'plugins.consumer' },
     });
   });
 
@@ -351,7 +351,7 @@ describe('Kernel.reload', () => {
     kernel.hooks.on('reload', () => {
       throw new Error('nope');
     }, '@weir/plugin-idle-gc');
-    await expect(kernel.reload(config({}, { x: {} }))).rejects.toMatchObject({ code: 'WEIR_E_HOOK_FAILED', details: { plugin: '@weir/plugin-idle-gc' } });
+    await expect(kernel.reload(config({}, { x: {} }))).rejects.toMatchObject({ code: 'WEIR_E_RELOAD_REJECTED', details: { plugin: '@weir/plugin-idle-gc' } });
     expect(kernel.config).toBe(previous);
   });
 

@@ -4,6 +4,7 @@ import { Hooks } from './hooks.js';
 import { Pool } from './pool.js';
 import { PoolRegistry, poolKeyId, type RegistryEntry } from './registry.js';
 import type { PoolKind } from './types.js';
+import { memoryLogger } from './test-util.js';
 
 function makePool(hooks: Hooks, database: string, user: string, kind: PoolKind = 'static'): Pool {
   return new Pool<object>({
@@ -81,7 +82,7 @@ describe('PoolRegistry', () => {
     clock.advance(10);
     const held = reg.snapshot();
     const added = makePool(hooks, 'c', 'u');
-    await reg.swap(
+    const outcomes = await reg.swap(
       [
         { key: { database: 'a', user: 'u' }, kind: 'static', pool: keep },
         { key: { database: 'c', user: 'u' }, kind: 'static', pool: added },
@@ -94,7 +95,41 @@ describe('PoolRegistry', () => {
     expect(reg.get('c', 'u')?.createdAt).toBe(11);
     expect(drop.retired).toBe(true);
     expect(keep.retired).toBe(false);
-    expect(events).toEqual(['retired u@b reload', 'created u@c']);
+    // the map is swapped (created) before the pools left out are retired
+    expect(events).toEqual(['created u@c', 'retired u@b reload']);
+    expect(outcomes).toEqual([{ pool: 'u@b', reason: 'reload', ok: true }]);
+  });
+
+  it('retireAll reports each outcome, a failed retirement included, and never rejects', async () => {
+    const hooks = new Hooks();
+    const reg = new PoolRegistry(hooks);
+    const good = makePool(hooks, 'a', 'u');
+    const bad = makePool(hooks, 'b', 'u');
+    const boom = new Error('close failed');
+    bad.retire = () => Promise.reject(boom);
+    reg.add({ key: { database: 'a', user: 'u' }, kind: 'static', pool: good });
+    reg.add({ key: { database: 'b', user: 'u' }, kind: 'dynamic', pool: bad });
+    const left = reg.replace([]);
+    expect(reg.size).toBe(0);
+    expect(good.retired).toBe(false); // replace only takes them off the map
+    const outcomes = await reg.retireAll(left, (e) => `gone ${e.kind}`);
+    expect(outcomes).toEqual([
+      { pool: 'u@a', reason: 'gone static', ok: true },
+      { pool: 'u@b', reason: 'gone dynamic', ok: false, error: boom },
+    ]);
+    expect(good.retired).toBe(true);
+  });
+
+  it('add() over an entry logs how retiring the replaced pool ended', async () => {
+    const hooks = new Hooks();
+    const { logger, lines } = memoryLogger('info');
+    const reg = new PoolRegistry(hooks, new FakeClock(), logger);
+    const old = makePool(hooks, 'a', 'u');
+    old.retire = () => Promise.reject(new Error('stuck'));
+    reg.add({ key: { database: 'a', user: 'u' }, kind: 'dynamic', pool: old });
+    reg.add({ key: { database: 'a', user: 'u' }, kind: 'static', pool: makePool(hooks, 'a', 'u') });
+    await flushMicrotasks();
+    expect(lines.find((l) => l.code === 'WEIR_E_POOL_RETIRE_FAILED')).toMatchObject({ pool: 'u@a', reason: 'replaced', msg: 'retiring pool u@a (replaced) failed: stuck' });
   });
 
   it('closeAll closes every pool, leased connections included', async () => {

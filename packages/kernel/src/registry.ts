@@ -1,5 +1,7 @@
 import { systemClock, type Clock } from './clock.js';
+import { ErrorCodes, messageOf } from './errors.js';
 import type { Hooks } from './hooks.js';
+import type { Logger } from './logger.js';
 import type { Pool } from './pool.js';
 import type { PoolKey, PoolKind, PoolSpec } from './types.js';
 
@@ -9,6 +11,17 @@ export interface RegistryEntry {
   readonly pool: Pool;
   readonly spec?: PoolSpec;
   readonly createdAt: number;
+}
+
+/** Why an entry is retired: one reason for all, or one per entry. */
+export type RetireReason = string | ((entry: RegistryEntry) => string);
+
+/** How retiring one pool ended. */
+export interface RetireOutcome {
+  readonly pool: string;
+  readonly reason: string;
+  readonly ok: boolean;
+  readonly error?: unknown;
 }
 
 export type NewRegistryEntry = Omit<RegistryEntry, 'createdAt'> & { readonly createdAt?: number };
@@ -28,6 +41,8 @@ export class PoolRegistry {
   constructor(
     private readonly hooks: Hooks,
     private readonly clock: Clock = systemClock,
+    /** Where the outcome of retiring a replaced entry's pool is logged (add() does not wait for it). */
+    private readonly logger?: Logger,
   ) {}
 
   get(database: string, user: string): RegistryEntry | undefined {
@@ -54,7 +69,10 @@ export class PoolRegistry {
     const next = new Map(this.map);
     next.set(id, full);
     this.map = next;
-    if (previous !== undefined && previous.pool !== full.pool) void this.retireEntry(previous, 'replaced');
+    if (previous !== undefined && previous.pool !== full.pool) {
+      const retiring = this.retireAll([previous], 'replaced');
+      if (this.logger !== undefined) void retiring.then((outcomes) => logRetired(this.logger!, outcomes));
+    }
     this.hooks.emit('pool:created', full);
     return full;
   }
@@ -71,10 +89,18 @@ export class PoolRegistry {
   }
 
   /**
-   * Swap in a whole new set of entries at once. Entries whose pool is not in `next` are retired;
-   * entries new to the map emit pool:created. An entry keeping the same pool keeps its createdAt.
+   * Swap in a whole new set of entries at once, then retire the pools left out (see replace and
+   * retireAll). Resolves with each retirement's outcome, for the caller to log.
    */
-  async swap(next: Iterable<NewRegistryEntry | RegistryEntry>, reason: string): Promise<void> {
+  swap(next: Iterable<NewRegistryEntry | RegistryEntry>, reason: RetireReason): Promise<RetireOutcome[]> {
+    return this.retireAll(this.replace(next), reason);
+  }
+
+  /**
+   * Replace the map with `next` in one step. Entries new to it emit pool:created; an entry keeping
+   * the same pool keeps its createdAt. Returns the entries whose pool left the map: not yet retired.
+   */
+  replace(next: Iterable<NewRegistryEntry | RegistryEntry>): RegistryEntry[] {
     const old = this.map;
     const map = new Map<string, RegistryEntry>();
     const created: RegistryEntry[] = [];
@@ -88,10 +114,21 @@ export class PoolRegistry {
     const kept = new Set<Pool>();
     for (const e of map.values()) kept.add(e.pool);
     this.map = map;
-    const retiring: Promise<void>[] = [];
-    for (const e of old.values()) if (!kept.has(e.pool)) retiring.push(this.retireEntry(e, reason));
     for (const e of created) this.hooks.emit('pool:created', e);
-    await Promise.all(retiring);
+    return [...old.values()].filter((e) => !kept.has(e.pool));
+  }
+
+  /** Retire entries already off the map (emits pool:retired); resolves with every outcome, never rejects. */
+  retireAll(entries: readonly RegistryEntry[], reason: RetireReason): Promise<RetireOutcome[]> {
+    return Promise.all(entries.map(async (e): Promise<RetireOutcome> => {
+      const why = typeof reason === 'string' ? reason : reason(e);
+      try {
+        await this.retireEntry(e, why);
+        return { pool: e.pool.info.name, reason: why, ok: true };
+      } catch (error) {
+        return { pool: e.pool.info.name, reason: why, ok: false, error };
+      }
+    }));
   }
 
   /** Empty the map and close every pool (leased connections are destroyed). */
@@ -115,5 +152,16 @@ export class PoolRegistry {
   private retireEntry(entry: RegistryEntry, reason: string): Promise<void> {
     this.hooks.emit('pool:retired', entry, reason);
     return entry.pool.retire(reason);
+  }
+}
+
+/** Log how retiring each pool ended: one line per pool; a failure at error level with its code. */
+export function logRetired(logger: Logger, outcomes: readonly RetireOutcome[]): void {
+  for (const o of outcomes) {
+    if (o.ok) logger.info({ pool: o.pool, reason: o.reason }, `pool ${o.pool} retired (${o.reason})`);
+    else {
+      logger.error({ pool: o.pool, reason: o.reason, code: ErrorCodes.POOL_RETIRE_FAILED, err: o.error },
+        `retiring pool ${o.pool} (${o.reason}) failed: ${messageOf(o.error)}`);
+    }
   }
 }

@@ -3,7 +3,7 @@ import { FakeClock } from '@weir/kernel';
 import { startCluster, type Cluster } from '@weir/testkit';
 import { DynamicPoolsPlugin } from '@weir/plugin-dynamic-pools';
 import { IdleGcPlugin } from '@weir/plugin-idle-gc';
-import { PreparedStatementsPlugin, STATEMENT_CACHE } from '@weir/plugin-prepared-statements';
+import { PreparedStatementsPlugin, STATEMENT_CACHE, type StatementCache } from '@weir/plugin-prepared-statements';
 import { Pool, type PoolConfig } from './index.js';
 
 let cluster: Cluster;
@@ -131,7 +131,7 @@ describe('prepared statements', () => {
       await q('s333', 4); // evicts s1 (least recently used)
       const client = await p.connect();
       const id = p.connectionId(client)!;
-      const cache = p.kernel.resolve(STATEMENT_CACHE);
+      const cache = p.kernel.resolve(STATEMENT_CACHE) as StatementCache;
       expect(cache.peek(id)?.list()).toEqual(['s22', 's333']);
       const onServer = (await client.query('SELECT name FROM pg_prepared_statements ORDER BY name')).rows.map((r) => r.name);
       expect(onServer).toEqual(['s22', 's333']);

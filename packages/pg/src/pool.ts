@@ -24,9 +24,11 @@ import {
   type PooledConnection,
   type Report,
   type ResolvedUser,
+  type StatementCacheService,
+  STATEMENT_CACHE,
 } from '@weir/kernel';
 import { PgConnector, isUsable } from './connector.js';
-import { findStatementCache, trackStatements, type StatementCacheLike } from './statements.js';
+import { trackStatements } from './statements.js';
 import { clientConfig, kernelPoolOptions, pluginSections, resolvePoolConfig, type PoolConfig, type ResolvedPoolConfig, type TenantConfig } from './options.js';
 
 /** A client checked out of a pool: a real `pg.Client` with `release()`. */
@@ -193,7 +195,7 @@ export class Pool extends BasePool implements PoolFactory {
   private readonly tenantConfigs = new Map<string, TenantConfig>();
   private main: KernelPool<pg.Client> | undefined;
   private starting: Promise<void> | undefined;
-  private statements: StatementCacheLike | undefined;
+  private statements: StatementCacheService | undefined;
   /** Clients announced with 'connect' (so 'remove' is only said of those). */
   private readonly announced = new WeakSet<pg.Client>();
   /** Clients checked out right now. */
@@ -244,7 +246,8 @@ export class Pool extends BasePool implements PoolFactory {
 
   private async start(): Promise<void> {
     await this.kernel.start();
-    this.statements = await findStatementCache(this.kernel);
+    // a plugin that provides the kernel's statement cache (prepared-statements does): no import of it here
+    this.statements = this.kernel.service(STATEMENT_CACHE);
     // Bound after start (late), and 'post': a client is announced once every plugin has set it up.
     const hooks = this.kernel.hooks.withOwner('@weir/pg').late();
     hooks.on('create', { order: 'post', handler: (conn) => this.created(conn as PooledConnection<pg.Client>) });

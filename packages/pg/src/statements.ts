@@ -1,35 +1,5 @@
 import type pg from 'pg';
-import type { ConnectionId, InjectionToken, Kernel, Logger } from '@weir/kernel';
-
-/** The parts of @weir/plugin-prepared-statements' StatementCache this host uses. */
-export interface StatementCacheLike {
-  for(id: ConnectionId, pool: string): {
-    has(name: string): boolean;
-    add(name: string): string | null;
-    delete(name: string): void;
-  };
-  poolStats(pool: string): { hits: number; misses: number; evictions: number };
-}
-
-const PLUGIN_PACKAGE = '@weir/plugin-prepared-statements';
-
-/**
- * The statement cache of the prepared-statements plugin, when that plugin is set up on `kernel`.
- * Its token is exported by the plugin package; the package is only loaded when the plugin is
- * enabled (so it stays an optional dependency of @weir/pg).
- */
-export async function findStatementCache(kernel: Kernel): Promise<StatementCacheLike | undefined> {
-  if (!kernel.startedPlugins().includes(PLUGIN_PACKAGE)) return undefined;
-  let token: InjectionToken<StatementCacheLike> | undefined;
-  try {
-    const name = PLUGIN_PACKAGE; // a variable: no compile-time dependency on the plugin
-    const mod = (await import(name)) as { STATEMENT_CACHE?: InjectionToken<StatementCacheLike> };
-    token = mod.STATEMENT_CACHE;
-  } catch {
-    return undefined;
-  }
-  return token === undefined ? undefined : kernel.service(token);
-}
+import type { ConnectionId, Logger, StatementCacheService } from '@weir/kernel';
 
 interface ClientInternals {
   connection?: { parsedStatements?: Record<string, string> };
@@ -42,7 +12,7 @@ interface ClientInternals {
  * so it is prepared again if used again. The plugin's `drop` handler empties the entry when the
  * connection closes.
  */
-export function trackStatements(client: pg.Client, id: ConnectionId, pool: string, cache: StatementCacheLike, logger: Logger): void {
+export function trackStatements(client: pg.Client, id: ConnectionId, pool: string, cache: StatementCacheService, logger: Logger): void {
   const original = client.query;
   const parsed = (): Record<string, string> | undefined => (client as unknown as ClientInternals).connection?.parsedStatements;
   const deallocate = (name: string): void => {

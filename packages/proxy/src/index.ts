@@ -10,3 +10,4 @@ export { REPORTS } from './tokens.js';
 export { PoolCounters } from './stats.js';
 export { SqlState } from './client/errors.js';
 export { MessageHooks, MESSAGE_HOOKS, Answer, type ClientMessage, type ClientMessageHandler, type InterceptContext, type LocalAnswerer } from './intercept/hooks.js';
+export { proxyGeneralSchema, type ProxyGeneralConfig } from './config/general.js';

@@ -1,12 +1,12 @@
 import net from 'node:net';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { GeneralConfig } from '@weir/kernel';
 import { WeirError } from '@weir/kernel';
 import { ClientTls } from './client/client-tls.js';
+import type { ProxyGeneralConfig } from './config/general.js';
 
 /** Build TLS for clients when a certificate and key are configured (and client_tls_sslmode offers it). */
-export function loadTls(general: GeneralConfig): ClientTls | null {
+export function loadTls(general: ProxyGeneralConfig): ClientTls | null {
   if (!general.tls_certificate || !general.tls_private_key || general.client_tls_sslmode === 'disable') return null;
   const mode = general.client_tls_sslmode;
   try {

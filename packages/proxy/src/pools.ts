@@ -1,12 +1,13 @@
-import type { GeneralConfig, PoolOptions, PoolSpec, ResolvedUser, AuthSecret } from '@weir/kernel';
+import type { PoolOptions, PoolSpec, ResolvedUser, AuthSecret } from '@weir/kernel';
 import type { PoolConfig, UserConfig, ProxyConfig } from './config/schema.js';
 import type { ServerTarget } from './server/connector.js';
 import type { ServerCredentials } from './server/credentials.js';
 import { secretFromPassword } from './client/auth.js';
 import { serverTlsFor } from './server/tls.js';
+import type { ProxyGeneralConfig } from './config/general.js';
 
 /** Pool options from `general`, a size, and the pool section's overrides. */
-export function poolOptions(general: GeneralConfig, max: number, min = 0, pool?: Pick<PoolConfig, 'reserve_pool_size'>): PoolOptions {
+export function poolOptions(general: ProxyGeneralConfig, max: number, min = 0, pool?: Pick<PoolConfig, 'reserve_pool_size'>): PoolOptions {
   return {
     max,
     min: Math.min(min, max),
@@ -28,7 +29,7 @@ export function passthroughCredentials(secret: AuthSecret): ServerCredentials {
   }
 }
 
-function staticTarget(general: GeneralConfig, database: string, pool: PoolConfig, user: UserConfig): ServerTarget {
+function staticTarget(general: ProxyGeneralConfig, database: string, pool: PoolConfig, user: UserConfig): ServerTarget {
   const explicit = user.server_password !== undefined;
   return {
     address: {
@@ -63,7 +64,7 @@ export function staticSpecs(config: ProxyConfig): PoolSpec[] {
 }
 
 /** The target of a pool for a user resolved by a plugin (auth_query). */
-export function resolvedTarget(general: GeneralConfig, pool: PoolConfig, database: string, resolved: ResolvedUser): ServerTarget {
+export function resolvedTarget(general: ProxyGeneralConfig, pool: PoolConfig, database: string, resolved: ResolvedUser): ServerTarget {
   const auth = resolved.pool.serverAuth;
   const tls = serverTlsFor(general, pool, database);
   const address = {

@@ -1,10 +1,11 @@
+import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import dns from 'node:dns/promises';
 import type tls from 'node:tls';
 import {
   ClientError, ErrorCodes, Kernel, Pool, Reports, WeirError, clientErrorOf, createLogger, poolKeyId,
-  type AuthSecret, type Clock, type Config, type GeneralConfig, type Logger, type PluginClass, type PoolFactory, type PoolSpec, type ResolvedUser,
+  type AuthSecret, type Clock, type Config, type PoolOptions, type PoolPlan, type ReloadCommit, type Logger, type PluginClass, type PoolFactory, type PoolSpec, type ResolvedUser,
 } from '@weir/kernel';
 import { ClientSession } from './client/session.js';
 import type { LoginTarget, SessionHost } from './client/host.js';
@@ -31,6 +32,7 @@ import { AdminConsole } from './admin/console.js';
 import { listen, listenUnix, loadTls } from './listener.js';
 import { REPORTS } from './tokens.js';
 import { MessageHooks, MESSAGE_HOOKS } from './intercept/hooks.js';
+import type { ProxyGeneralConfig } from './config/general.js';
 import { choosePlane, type NativePlane } from './stream/native.js';
 
 export interface ProxyOptions {
@@ -123,8 +125,8 @@ export class Proxy implements SessionHost, PoolFactory {
     return this.kernel.config as unknown as ProxyConfig;
   }
 
-  general(): GeneralConfig {
-    return this.kernel.config.general;
+  general(): ProxyGeneralConfig {
+    return this.config.general;
   }
 
   get coarseNow(): number {
@@ -141,7 +143,7 @@ export class Proxy implements SessionHost, PoolFactory {
 
   async start(): Promise<net.AddressInfo> {
     // 'pre': pools are reconciled before any plugin's reload handler sees the new config.
-    this.kernel.hooks.on('reload', { order: 'pre', handler: (e) => this.reconcile(e.next as unknown as ProxyConfig) }, 'weir-proxy');
+    this.kernel.hooks.on('reload', { order: 'pre', handler: (e) => this.reconcile(e.next as unknown as ProxyConfig, e.pools) }, 'weir-proxy');
     await this.kernel.start();
     for (const spec of staticSpecs(this.config)) this.kernel.registry.add({ key: spec.key, kind: 'static', pool: this.create(spec), spec });
     const g = this.general();
@@ -385,7 +387,8 @@ export class Proxy implements SessionHost, PoolFactory {
       // TLS files first: a reload that cannot read them changes nothing. The kernel logs the one
       // 'config reloaded' line.
       const tls = loadTls(next.general);
-      await this.kernel.reload(next as unknown as Config);
+      const file = this.options.configFile;
+      await this.kernel.reload(next as unknown as Config, { file, text: readSource(file) });
       this.tls = tls;
       return { ok: true };
     } catch (e) {
@@ -394,41 +397,40 @@ export class Proxy implements SessionHost, PoolFactory {
     }
   }
 
-  /** reload hook: rebuild static pools whose target changed, add new ones, retire removed ones and dynamic pools a static user now shadows. */
-  private async reconcile(next: ProxyConfig): Promise<void> {
-    const registry = this.kernel.registry;
-    this.budgets.apply(next);
+  /**
+   * reload hook: decide the pool changes on the plan — rebuild static pools whose target changed,
+   * add new ones, retire removed ones and dynamic pools a static user now shadows — and return the
+   * commit that applies the rest (budgets, resizes) once every handler has agreed.
+   */
+  private reconcile(next: ProxyConfig, plan: PoolPlan): ReloadCommit {
     const wanted = new Map(staticSpecs(next).map((s) => [poolKeyId(s.key.database, s.key.user), s]));
-    const work: Promise<void>[] = [];
-    for (const entry of registry.entries()) {
+    const resizes: Array<[Pool, PoolOptions]> = [];
+    for (const entry of plan.current()) {
       const id = poolKeyId(entry.key.database, entry.key.user);
       const spec = wanted.get(id);
       if (entry.kind === 'dynamic') {
         if (spec) {
           this.logger.info({ pool: entry.pool.info.name }, 'static user added with the name of a dynamic pool: dynamic pool retired');
-          work.push(registry.retire(entry.key.database, entry.key.user, 'static user added'));
+          plan.retire(entry.key.database, entry.key.user, 'static user added');
         } else {
-          entry.pool.resize({ ...poolOptions(next.general, entry.pool.options.max, entry.pool.options.min, next.pools[entry.key.database]) });
+          resizes.push([entry.pool, poolOptions(next.general, entry.pool.options.max, entry.pool.options.min, next.pools[entry.key.database])]);
         }
         continue;
       }
-      if (!spec) {
-        work.push(registry.retire(entry.key.database, entry.key.user, 'removed from config'));
-        continue;
-      }
-      if (this.meta.get(entry.pool)?.fingerprint !== targetFingerprint(spec)) {
-        work.push(registry.retire(entry.key.database, entry.key.user, 'pool config changed'));
-      } else {
-        entry.pool.resize(spec.options);
+      if (!spec) plan.retire(entry.key.database, entry.key.user, 'removed from config');
+      else if (this.meta.get(entry.pool)?.fingerprint !== targetFingerprint(spec)) plan.retire(entry.key.database, entry.key.user, 'pool config changed');
+      else {
+        resizes.push([entry.pool, spec.options]);
         wanted.delete(id);
       }
     }
-    // Retiring removes entries from the registry at once; leases in flight finish in the background.
     for (const spec of wanted.values()) {
-      if (registry.get(spec.key.database, spec.key.user)) continue;
-      registry.add({ key: spec.key, kind: 'static', pool: this.create(spec), spec }); // spec.options come from the new config
+      if (!plan.has(spec.key.database, spec.key.user)) plan.add({ key: spec.key, kind: 'static', spec, make: () => this.create(spec) });
     }
-    void Promise.allSettled(work);
+    return () => {
+      this.budgets.apply(next);
+      for (const [pool, options] of resizes) pool.resize(options);
+    };
   }
 
   /** SHOW STATS averages: a snapshot every stats_period (read again each time: RELOAD may change it). */
@@ -505,5 +507,14 @@ export class Proxy implements SessionHost, PoolFactory {
       this.logger.info('weir stopped');
     })();
     return this.stopping;
+  }
+}
+
+/** The config file's text, for the line of a key a reload handler refuses (undefined if unreadable now). */
+function readSource(file: string): string | undefined {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return undefined;
   }
 }

@@ -1,7 +1,7 @@
 import {
   TOKENS, createToken, inject, messageOf,
   type AuthSecret, type Clock, type Config, type InjectionToken, type Logger,
-  type PluginContext, type PluginDescriptor, type Report, type ReloadEvent, type ResolvedUser, type ResolveUserRequest, type WeirPlugin,
+  type PluginContext, type PluginDescriptor, type Report, type ReloadCommit, type ReloadEvent, type ResolvedUser, type ResolveUserRequest, type WeirPlugin,
 } from '@weir/kernel';
 import { DatabaseCredentials, type CredentialStats } from './credentials.js';
 import { PgLookup, type LookupFactory, type LookupTarget } from './lookup.js';
@@ -117,7 +117,7 @@ export class AuthQueryPlugin implements WeirPlugin {
     const ctx = this.ctx;
     this.lookups = ctx.use(AUTH_QUERY_LOOKUP)
       ?? ((target) => new PgLookup(target, (err) => this.logger.warn({ database: target.database, error: err.message }, 'auth_query connection error')));
-    this.apply(ctx.runningConfig.current);
+    this.apply(this.wanted(ctx.runningConfig.current, this.options));
     const cache: AuthQueryCache = { clear: (database, user) => this.clear(database, user), stats: () => this.stats() };
     ctx.provide(AUTH_QUERY_CACHE, cache);
     ctx.hooks.resolver('resolveUser', (req) => this.resolveUser(req));
@@ -170,14 +170,17 @@ export class AuthQueryPlugin implements WeirPlugin {
   }
 
   /** `reload`: a database whose auth_query section went away or changed gets a fresh, empty cache. */
-  private reload(event: ReloadEvent): void {
-    const section = event.next.plugins?.[AuthQueryPlugin.plugin.configKey];
-    if (section != null && section.enabled !== false) this.options = this.ctx.sectionOf(event.next);
-    this.apply(event.next);
+  /** Decide: the new sections and where their lookups go (a bad one refuses the reload); the commit swaps the caches. */
+  private reload(event: ReloadEvent): ReloadCommit {
+    const options = this.ctx.sectionOf(event.next);
+    const wanted = this.wanted(event.next, options);
+    return () => {
+      this.options = options;
+      this.apply(wanted);
+    };
   }
 
-  private apply(config: Config): void {
-    const wanted = this.wanted(config);
+  private apply(wanted: Map<string, Wanted>): void {
     for (const [database, state] of this.states) {
       const w = wanted.get(database);
       if (w !== undefined && w.fingerprint === state.fingerprint) {
@@ -185,7 +188,7 @@ export class AuthQueryPlugin implements WeirPlugin {
         continue;
       }
       this.states.delete(database);
-      void this.close(state);
+      void this.close(state); // close() logs its own failure
       this.logger.info({ database }, w === undefined
         ? 'auth_query section removed: credential cache cleared'
         : 'auth_query section changed: credential cache cleared');
@@ -204,7 +207,7 @@ export class AuthQueryPlugin implements WeirPlugin {
   }
 
   /** The auth_query sections a config asks for, with where their lookups go. */
-  private wanted(config: Config): Map<string, Wanted> {
+  private wanted(config: Config, options: AuthQueryConfig): Map<string, Wanted> {
     const out = new Map<string, Wanted>();
     for (const [database, pool] of Object.entries(config.pools ?? {})) {
       if (pool === null || typeof pool !== 'object' || pool.auth_query === undefined) continue;
@@ -217,9 +220,9 @@ export class AuthQueryPlugin implements WeirPlugin {
         user: section.user,
         password: section.password,
         query: section.query,
-        timeoutMs: this.options.lookup_timeout,
+        timeoutMs: options.lookup_timeout,
       };
-      const fingerprint = stableJson({ section, target, maxEntries: this.options.cache_max_entries });
+      const fingerprint = stableJson({ section, target, maxEntries: options.cache_max_entries });
       const poolSize = section.pool_size ?? (typeof pool.pool_size === 'number' ? pool.pool_size : DEFAULT_POOL_SIZE);
       out.set(database, { section, target, fingerprint, poolSize });
     }

@@ -160,6 +160,22 @@ describe('reload', () => {
     await s.kernel.stop();
   });
 
+  it('retires nothing, and keeps max_pools, when another handler refuses the reload', async () => {
+    const s = await withPools(baseConfig({ appdb, otherdb }));
+    const before = s.kernel.registry.snapshot();
+    s.kernel.hooks.late().on('reload', () => {
+      throw new WeirError('WEIR_E_RELOAD_REJECTED', 'no', {});
+    }, 'refuser');
+    await expect(s.kernel.reload(baseConfig({ appdb: { ...appdb, server_port: 5433 } }, { max_pools: 1 }))).rejects.toMatchObject({
+      code: 'WEIR_E_RELOAD_REJECTED', details: { plugin: 'refuser' },
+    });
+    expect(s.kernel.registry.snapshot()).toBe(before);
+    for (const e of before.values()) expect(e.pool.retired).toBe(false);
+    expect(s.keys.size).toBe(3);
+    await expect(s.resolvePool(resolvedUser('appdb', 'dave'))).resolves.toBeDefined(); // max_pools still 1000, not 1
+    await s.kernel.stop();
+  });
+
   it('keeps them when only static users or the static pool size change', async () => {
     const s = await withPools(baseConfig({ appdb, otherdb }));
     const alice = s.kernel.registry.get('appdb', 'alice')!.pool;

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import {
-  ClientError, TOKENS, createToken, inject, messageOf,
+  ClientError, TOKENS, createToken, inject,
   type InjectionToken, type Pool, type PluginContext, type PluginDescriptor,
   type PoolSpec, type ReloadEvent, type ResolvePoolRequest, type WeirPlugin,
 } from '@weir/kernel';
@@ -37,11 +37,14 @@ export class DynamicPoolsPlugin implements WeirPlugin {
   };
 
   private readonly keys: RegistryDynamicKeys;
-  private maxPools: number;
 
   constructor(@inject(TOKENS.PluginContext) private readonly ctx: PluginContext<DynamicPoolsConfig>) {
     this.keys = new RegistryDynamicKeys(ctx.registry);
-    this.maxPools = ctx.config.max_pools;
+  }
+
+  /** Of the running config: a reload's commit swaps it in. */
+  private get maxPools(): number {
+    return this.ctx.config.max_pools;
   }
 
   private get registry() {
@@ -84,22 +87,14 @@ export class DynamicPoolsPlugin implements WeirPlugin {
     return pool;
   }
 
+  /** Decide: the dynamic pools of every database whose section changed are retired with the swap. `max_pools` follows ctx.config. */
   private reload(event: ReloadEvent): void {
-    // switched off (or gone) in the new file: it stays on, with its settings, until the next start
-    const section = event.next.plugins?.[DynamicPoolsPlugin.plugin.configKey];
-    if (section != null && section.enabled !== false) this.maxPools = this.ctx.sectionOf(event.next).max_pools;
-    const stale = staleDatabases(event.previous.pools, event.next.pools);
-    if (stale.size === 0) return;
-    for (const database of stale) {
+    for (const database of staleDatabases(event.previous.pools, event.next.pools)) {
       const keys = this.keys.ofDatabase(database);
       if (keys.length === 0) continue;
       this.logger.info({ database, pools: keys.length }, 'pool section changed: retiring its dynamic pools');
-      for (const k of keys) {
-        // Off the map at once; connections leased by a transaction in flight close when released.
-        this.registry.retire(k.database, k.user, 'config changed').catch((err: unknown) => {
-          this.logger.error({ pool: `${k.user}@${k.database}`, error: messageOf(err) }, 'retiring a dynamic pool failed');
-        });
-      }
+      // Off the map with the swap; connections leased by a transaction in flight close when released.
+      for (const k of keys) event.pools.retire(k.database, k.user, 'config changed');
     }
   }
 }

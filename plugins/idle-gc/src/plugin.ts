@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import {
   TOKENS, duration, inject, messageOf,
-  type Clock, type Logger, type PluginContext, type PluginDescriptor, type PoolKey, type PoolRegistry, type ReloadEvent,
+  type Clock, type Logger, type PluginContext, type PluginDescriptor, type PoolKey, type PoolRegistry, type ReloadCommit, type ReloadEvent,
   type TimerHandle, type WeirPlugin,
 } from '@weir/kernel';
 import { DYNAMIC_POOL_KEYS, type DynamicPoolKeys } from '@weir/plugin-dynamic-pools';
@@ -99,15 +99,16 @@ export class IdleGcPlugin implements WeirPlugin {
     this.arm();
   }
 
-  private reload(event: ReloadEvent): void {
-    const section = event.next.plugins?.[IdleGcPlugin.plugin.configKey];
-    if (section === undefined || section === null || section.enabled === false) return;
+  /** Decide nothing (its section is validated by the kernel); the commit re-arms the timer on a new interval. */
+  private reload(event: ReloadEvent): ReloadCommit {
     const next = this.ctx.sectionOf(event.next);
-    const intervalChanged = next.interval !== this.options.interval;
-    this.options = next;
-    if (intervalChanged && this.timer !== null) {
-      this.clock.clearTimeout(this.timer);
-      this.arm();
-    }
+    return () => {
+      const intervalChanged = next.interval !== this.options.interval;
+      this.options = next;
+      if (intervalChanged && this.timer !== null) {
+        this.clock.clearTimeout(this.timer);
+        this.arm();
+      }
+    };
   }
 }

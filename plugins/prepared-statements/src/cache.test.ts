@@ -221,7 +221,7 @@ async function kernelWithPool(opts: { max?: number; lifetimeMs?: number } = {}) 
     hooks: kernel.hooks,
     clock,
   });
-  return { kernel, pool, clock, drops, cache: kernel.resolve(STATEMENT_CACHE), sick: () => { for (let i = 1; i <= n; i++) bad.add(i); } };
+  return { kernel, pool, clock, drops, cache: kernel.resolve(STATEMENT_CACHE) as StatementCache, sick: () => { for (let i = 1; i <= n; i++) bad.add(i); } };
 }
 
 describe('cleanup on drop (kernel `drop` hook)', () => {

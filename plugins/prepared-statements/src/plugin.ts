@@ -1,9 +1,7 @@
 import { z } from 'zod';
 import { inject, injectable, size, TOKENS, type PluginContext, type WeirPlugin, type PluginDescriptor } from '@weir/kernel';
-import { MESSAGE_HOOKS } from '@weir/proxy';
 import { StatementCache, STATEMENT_CACHE } from './statement-cache.js';
-import { StatementRegistry } from './statements.js';
-import { installProxyHandlers, PLUGIN_NAME } from './proxy-handlers.js';
+import { PLUGIN_NAME } from './name.js';
 
 export const configSchema = z.object({
   max_per_connection: z.number().int().positive().default(1000).describe('Prepared statements kept on each server connection; the least recently used are closed first.'),
@@ -31,22 +29,23 @@ const descriptor: PluginDescriptor<typeof configSchema> = {
 };
 
 /**
- * Per-connection statement cache (both hosts, emptied on `drop`) and, in the proxy,
- * prepared statements through transaction pooling.
+ * The host-neutral core: the per-connection statement cache (emptied on `drop`), provided under
+ * the kernel's STATEMENT_CACHE for any host (@weir/pg tracks named statements in it), its metrics
+ * and the PREPARED_STATEMENTS report. Imports no host. In the proxy, the adapter entry
+ * `@weir/plugin-prepared-statements/proxy` adds prepared statements through transaction pooling.
  */
 @injectable()
 export class PreparedStatementsPlugin implements WeirPlugin {
   static readonly plugin = descriptor;
   readonly cache: StatementCache;
-  private readonly cleanup: Array<() => void> = [];
+  protected readonly cleanup: Array<() => void> = [];
 
-  constructor(@inject(TOKENS.PluginContext) private readonly ctx: PluginContext<PreparedStatementsConfig>) {
+  constructor(@inject(TOKENS.PluginContext) protected readonly ctx: PluginContext<PreparedStatementsConfig>) {
     this.cache = new StatementCache(ctx.config.max_per_connection);
   }
 
   setup(): void {
     const { cache, ctx } = this;
-    const logger = ctx.logger;
     ctx.provide(STATEMENT_CACHE, cache);
     const perPool = (name: string, help: string, read: (r: ReturnType<StatementCache['report']>[number]) => number, type: 'counter' | 'gauge' = 'counter') =>
       ctx.metric(name, help, type, () => cache.report().map((r) => ({ labels: { pool: r.pool }, value: read(r) })));
@@ -56,32 +55,15 @@ export class PreparedStatementsPlugin implements WeirPlugin {
     perPool('weir_prepared_statements_stale_total', 'Statements forgotten because a table they read changed (0A000)', (r) => r.stale);
     perPool('weir_prepared_statements_cached', 'Statements prepared across the pool\'s server connections', (r) => r.statements, 'gauge');
     ctx.hooks.on('drop', (conn) => void cache.drop(conn.id));
-    const messageHooks = ctx.use(MESSAGE_HOOKS);
-    if (messageHooks !== undefined) {
-      const c = ctx.config;
-      const registry = new StatementRegistry({ maxStatements: c.max_statements, maxBytes: c.max_statement_bytes });
-      this.cleanup.push(installProxyHandlers(messageHooks, cache, registry, {
-        cacheAnonymous: c.cache_anonymous,
-        maxClientBytes: c.max_client_statement_bytes,
-        onRefused: (pool, client, bytes) => logger.warn({ code: 'WEIR_E_PS_CLIENT_LIMIT', plugin: PLUGIN_NAME, pool, client, bytes, max_client_statement_bytes: c.max_client_statement_bytes },
-          'a client\'s prepared statements reached max_client_statement_bytes: its Parse was refused (54000); logged once per client'),
-      }));
-      logger.info({ max_per_connection: c.max_per_connection, max_statement_bytes: c.max_statement_bytes, max_client_statement_bytes: c.max_client_statement_bytes },
-        'prepared statements through transaction pooling on');
-      ctx.metric('weir_prepared_statement_registry_bytes', 'Bytes of the statement shapes remembered (max_statement_bytes bounds them)', 'gauge',
-        () => [{ labels: {}, value: registry.bytes }]);
-      ctx.metric('weir_prepared_statement_registry_evictions_total', 'Statement shapes forgotten to stay within max_statements / max_statement_bytes', 'counter',
-        () => [{ labels: {}, value: registry.evictions }]);
-      ctx.report('PREPARED_STATEMENT_REGISTRY', () => ({
-        columns: ['statements', 'max_statements', 'bytes', 'max_bytes', 'evictions'],
-        rows: [[registry.size, c.max_statements, registry.bytes, c.max_statement_bytes, registry.evictions]],
-      }));
-    }
+    this.setupHost();
     ctx.report('PREPARED_STATEMENTS', () => ({
       columns: ['pool', 'connections', 'statements', 'hits', 'misses', 'evictions', 'stale'],
       rows: cache.report().map((r) => [r.pool, r.connections, r.statements, r.hits, r.misses, r.evictions, r.stale]),
     }));
   }
+
+  /** What a host adapter adds, set up before the PREPARED_STATEMENTS report (none in the core). */
+  protected setupHost(): void {}
 
   dispose(): void {
     while (this.cleanup.length) this.cleanup.pop()!();

@@ -8,8 +8,7 @@ import { statementBytes, type Statement, type StatementRegistry } from './statem
 import type { ConnectionStatements } from './connection-cache.js';
 import { ClientStatements } from './client-statements.js';
 
-/** This plugin's package name: message hooks that throw are reported under it. */
-export const PLUGIN_NAME = '@weir/plugin-prepared-statements';
+import { PLUGIN_NAME } from './name.js';
 
 const FAILED_TRANSACTION = 0x45; // 'E'
 /** feature_not_supported: what a Bind gets for "cached plan must not change result type". */

@@ -1,4 +1,4 @@
-import { createToken, type ConnectionId } from '@weir/kernel';
+import type { ConnectionId, StatementCacheService } from '@weir/kernel';
 import { ConnectionStatements } from './connection-cache.js';
 
 export interface PoolStatementStats {
@@ -14,7 +14,7 @@ export interface PoolStatementStats {
  * The plugin empties a connection's cache from the `drop` hook whenever that connection
  * closes, so no cache outlives its connection. Used by both hosts.
  */
-export class StatementCache {
+export class StatementCache implements StatementCacheService {
   private readonly byConnection = new Map<ConnectionId, ConnectionStatements>();
   private readonly stats = new Map<string, PoolStatementStats>();
 
@@ -66,5 +66,8 @@ export class StatementCache {
   }
 }
 
-/** The plugin's exported service (ctx.provide): plugins that depend on it inject it, hosts call kernel.service(STATEMENT_CACHE). */
-export const STATEMENT_CACHE = createToken<StatementCache>('weir.prepared-statements.StatementCache');
+/**
+ * The token it is provided under: the kernel's, so hosts find it without importing this package
+ * (`kernel.service(STATEMENT_CACHE)`), typed as the kernel's StatementCacheService.
+ */
+export { STATEMENT_CACHE } from '@weir/kernel';

@@ -3,13 +3,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { z } from 'zod';
+import { z, type ZodType } from 'zod';
+import type { Config } from './types.js';
 import { WeirError } from '../errors.js';
 import { diffConfig } from './diff.js';
 import { duration, parseDuration } from './duration.js';
 import { interpolateEnv } from './env.js';
 import { loadConfigFile, parseConfig } from './parse.js';
-import { baseConfigSchema, configSchema, generalSchema } from './schema.js';
+import { baseConfigSchema, configSchema, generalSchema, generalShape } from './schema.js';
 import { parseSize, size } from './size.js';
 
 function configError(fn: () => unknown): WeirError {
@@ -108,6 +109,19 @@ describe('interpolateEnv', () => {
   });
 });
 
+/**
+ * What a host does: its own `general` keys around the kernel's (generalShape). The loader is
+ * tested through it; the kernel's own `general` holds only the keys every host uses.
+ */
+const hostGeneral = z.strictObject({
+  host: z.string().default('127.0.0.1'),
+  port: z.number().int().min(0).max(65535).default(6432),
+  admin_password: z.string().default(''),
+  log_level: z.string().default('info'),
+  ...generalShape,
+});
+const hostSchema = configSchema(z.looseObject({}), hostGeneral) as unknown as ZodType<Config & { general: z.output<typeof hostGeneral> }>;
+
 const sample = `# weir
 general:
   host: 127.0.0.1
@@ -125,26 +139,26 @@ pools:
 
 describe('parseConfig', () => {
   it('parses a config with defaults and units', () => {
-    const cfg = parseConfig(sample, baseConfigSchema, 'weir.yaml');
+    const cfg = parseConfig(sample, hostSchema, 'weir.yaml');
     expect(cfg.general).toMatchObject({ host: '127.0.0.1', port: 6432, idle_timeout: 600_000, connect_timeout: 5_000, log_level: 'info' });
     expect(cfg.plugins.idle_gc).toEqual({ enabled: true, interval: '30s' });
     expect(cfg.pools.appdb.users[0].username).toBe('app');
   });
 
   it('an empty file is all defaults', () => {
-    const cfg = parseConfig('', baseConfigSchema);
+    const cfg = parseConfig('', hostSchema);
     expect(cfg.general.port).toBe(6432);
     expect(cfg.plugins).toEqual({});
     expect(cfg.pools).toEqual({});
   });
 
   it('a bare plugin key means enabled', () => {
-    expect(parseConfig('plugins:\n  auth_query:\n', baseConfigSchema).plugins.auth_query).toEqual({ enabled: true });
+    expect(parseConfig('plugins:\n  auth_query:\n', hostSchema).plugins.auth_query).toEqual({ enabled: true });
   });
 
   it('names file, line and key path of a wrong value', () => {
     const text = sample.replace('port: 6432', 'port: "x"');
-    const err = configError(() => parseConfig(text, baseConfigSchema, 'weir.yaml'));
+    const err = configError(() => parseConfig(text, hostSchema, 'weir.yaml'));
     expect(err.code).toBe('WEIR_E_CONFIG_INVALID');
     expect(err.message).toMatch(/^weir\.yaml:4: general\.port: /);
     expect(err.details).toMatchObject({ file: 'weir.yaml', path: 'general.port', line: 4 });
@@ -152,18 +166,18 @@ describe('parseConfig', () => {
 
   it('names the line of a bad duration deep in the file', () => {
     const text = sample.replace('idle_timeout: 10m', 'idle_timeout: 10 minutes');
-    expect(configError(() => parseConfig(text, baseConfigSchema, 'weir.yaml')).message).toMatch(/^weir\.yaml:5: general\.idle_timeout: expected a duration/);
+    expect(configError(() => parseConfig(text, hostSchema, 'weir.yaml')).message).toMatch(/^weir\.yaml:5: general\.idle_timeout: expected a duration/);
   });
 
   it('names an unknown key and its line', () => {
     const text = sample.replace('  port: 6432\n', '  port: 6432\n  prot: 1\n');
-    const err = configError(() => parseConfig(text, baseConfigSchema, 'weir.yaml'));
+    const err = configError(() => parseConfig(text, hostSchema, 'weir.yaml'));
     expect(err.message).toBe('weir.yaml:5: general.prot: unknown key, did you mean `port`?');
   });
 
   it('names an unknown key far from every known one without a guess', () => {
     const text = sample.replace('  port: 6432\n', '  port: 6432\n  colour: blue\n');
-    expect(configError(() => parseConfig(text, baseConfigSchema, 'weir.yaml')).message).toBe('weir.yaml:5: general.colour: unknown key');
+    expect(configError(() => parseConfig(text, hostSchema, 'weir.yaml')).message).toBe('weir.yaml:5: general.colour: unknown key');
   });
 
   it('suggests keys of a pool and of its users, all problems in one error', () => {
@@ -173,7 +187,7 @@ describe('parseConfig', () => {
       users: z.array(z.strictObject({ username: z.string(), password: z.string() })),
     });
     const text = sample.replace('server_host:', 'sever_host: x\n    server_host:').replace('password: secret', 'pasword: secret\n        password: secret');
-    const err = configError(() => parseConfig(text, configSchema(pool), 'weir.yaml'));
+    const err = configError(() => parseConfig(text, configSchema(pool, hostGeneral), 'weir.yaml'));
     expect(err.message.split('\n')).toEqual([
       'weir.yaml:10: pools.appdb.sever_host: unknown key, did you mean `server_host`?',
       'weir.yaml:14: pools.appdb.users[0].pasword: unknown key, did you mean `password`?',
@@ -186,7 +200,7 @@ describe('parseConfig', () => {
       users: z.array(z.strictObject({ username: z.string(), password: z.string(), pool_size: z.number().optional() })),
     });
     const text = sample.replace('password: secret', 'password: 42').replace('port: 6432', 'port: -1');
-    const err = configError(() => parseConfig(text, configSchema(pool), 'weir.yaml'));
+    const err = configError(() => parseConfig(text, configSchema(pool, hostGeneral), 'weir.yaml'));
     expect(err.message.split('\n')).toEqual([
       expect.stringMatching(/^weir\.yaml:4: general\.port: /),
       expect.stringMatching(/^weir\.yaml:13: pools\.appdb\.users\[0\]\.password: /),
@@ -195,29 +209,29 @@ describe('parseConfig', () => {
 
   it('points a missing key at its parent', () => {
     const pool = z.strictObject({ server_host: z.string(), server_port: z.number(), users: z.array(z.unknown()) });
-    const err = configError(() => parseConfig(sample, configSchema(pool), 'weir.yaml'));
+    const err = configError(() => parseConfig(sample, configSchema(pool, hostGeneral), 'weir.yaml'));
     expect(err.message).toMatch(/^weir\.yaml:9: pools\.appdb\.server_port: /);
   });
 
   it('reports YAML syntax errors with their line', () => {
-    const err = configError(() => parseConfig('general:\n  port: 1\n  - x\n', baseConfigSchema, 'bad.yaml'));
+    const err = configError(() => parseConfig('general:\n  port: 1\n  - x\n', hostSchema, 'bad.yaml'));
     expect(err.code).toBe('WEIR_E_CONFIG_INVALID');
     expect(err.message).toMatch(/^bad\.yaml:3: yaml: /);
   });
 
   it('reports duplicate keys', () => {
-    expect(configError(() => parseConfig('general:\n  port: 1\n  port: 2\n', baseConfigSchema, 'dup.yaml')).message).toMatch(/^dup\.yaml:3: yaml: /);
+    expect(configError(() => parseConfig('general:\n  port: 1\n  port: 2\n', hostSchema, 'dup.yaml')).message).toMatch(/^dup\.yaml:3: yaml: /);
   });
 
   it('interpolates ${ENV} in values: plain scalars are typed again, quoted stay strings', () => {
     const text = 'general:\n  port: ${PORT}\n  admin_password: "${PW}"\n  host: ${HOST:-localhost}\n';
-    const cfg = parseConfig(text, baseConfigSchema, 'env.yaml', { PORT: '7000', PW: '123' });
+    const cfg = parseConfig(text, hostSchema, 'env.yaml', { PORT: '7000', PW: '123' });
     expect(cfg.general).toMatchObject({ port: 7000, admin_password: '123', host: 'localhost' });
   });
 
   it('names the variable, key path and line of a missing ${ENV}', () => {
     const text = 'general:\n  host: x\n  admin_password: ${ADMIN_PW}\n';
-    const err = configError(() => parseConfig(text, baseConfigSchema, 'env.yaml', {}));
+    const err = configError(() => parseConfig(text, hostSchema, 'env.yaml', {}));
     expect(err.message).toBe('env.yaml:3: general.admin_password: environment variable ADMIN_PW is not set');
     expect(err.details).toMatchObject({ path: 'general.admin_password', line: 3 });
   });
@@ -226,67 +240,26 @@ describe('parseConfig', () => {
     const dir = mkdtempSync(join(tmpdir(), 'weir-cfg-'));
     const file = join(dir, 'weir.yaml');
     writeFileSync(file, sample);
-    const cfg = loadConfigFile(file, baseConfigSchema);
+    const cfg = loadConfigFile(file, hostSchema);
     expect(cfg.file).toBe(file);
     expect(cfg.general.port).toBe(6432);
-    const err = configError(() => loadConfigFile(join(dir, 'missing.yaml'), baseConfigSchema));
+    const err = configError(() => loadConfigFile(join(dir, 'missing.yaml'), hostSchema));
     expect(err.code).toBe('WEIR_E_CONFIG_READ');
     expect(err.message).toContain('missing.yaml');
     writeFileSync(file, 'general:\n  port: nope\n');
-    expect(configError(() => loadConfigFile(file, baseConfigSchema)).message).toContain(`${file}:2: general.port`);
+    expect(configError(() => loadConfigFile(file, hostSchema)).message).toContain(`${file}:2: general.port`);
   });
 
-  it('general defaults are complete', () => {
-    expect(generalSchema.parse({})).toEqual({
-      host: '127.0.0.1',
-      port: 6432,
-      admin_user: 'admin',
-      admin_password: '',
-      connect_timeout: 5_000,
-      query_wait_timeout: 120_000,
-      idle_timeout: 600_000,
-      server_lifetime: 3_600_000,
-      shutdown_timeout: 10_000,
-      client_login_timeout: 60_000,
-      log_level: 'info',
-      log_format: 'json',
-      max_client_conn: 1000,
-      client_tls_sslmode: 'disable',
-      server_tls_sslmode: 'prefer',
-      server_tls_protocols: 'secure',
-      log_connections: true,
-      log_disconnections: true,
-      log_stats: true,
-      log_pooler_errors: true,
-      stats_period: 60_000,
-      metrics_port: 0,
-      metrics_host: '127.0.0.1',
-      max_db_connections: 0,
-      max_user_connections: 0,
-      reserve_pool_size: 0,
-      reserve_pool_timeout: 5_000,
-      server_check_delay: 30_000,
-      server_check_query: 'select 1',
-      query_timeout: 0,
-      idle_transaction_timeout: 0,
-      client_idle_timeout: 0,
-      transaction_timeout: 0,
-    });
-  });
-
-  it('server_connect_timeout is connect_timeout under PgBouncer\'s name; not both', () => {
-    expect(generalSchema.parse({ server_connect_timeout: '2s' }).connect_timeout).toBe(2_000);
-    expect(generalSchema.parse({ connect_timeout: '3s' }).connect_timeout).toBe(3_000);
-    expect('server_connect_timeout' in generalSchema.parse({ server_connect_timeout: '2s' })).toBe(false);
-    const both = generalSchema.safeParse({ server_connect_timeout: '2s', connect_timeout: '3s' });
-    expect(both.success).toBe(false);
-    expect(JSON.stringify(both.error?.issues)).toContain('not both');
-    expect(generalSchema.safeParse({ query_timeout: 'soon' }).success).toBe(false);
+  it("the kernel's general holds the keys every host uses, with their defaults; a host's key is unknown to it", () => {
+    expect(generalSchema.parse({})).toEqual({ connect_timeout: 5_000, query_wait_timeout: 120_000, idle_timeout: 600_000, server_lifetime: 3_600_000 });
+    expect(parseConfig('', baseConfigSchema).general).toEqual(generalSchema.parse({}));
+    expect(configError(() => parseConfig('general:\n  port: 6432\n', baseConfigSchema, 'k.yaml')).message).toBe('k.yaml:2: general.port: unknown key');
+    expect(generalSchema.safeParse({ query_wait_timeout: 'soon' }).success).toBe(false);
   });
 });
 
 describe('diffConfig', () => {
-  const base = () => parseConfig(sample, baseConfigSchema, 'weir.yaml');
+  const base = () => parseConfig(sample, hostSchema, 'weir.yaml');
 
   it('finds nothing between equal configs (the file name aside)', () => {
     expect(diffConfig(base(), { ...base(), file: 'other.yaml' })).toEqual({ changed: [], poolsAdded: [], poolsRemoved: [], poolsChanged: [] });

@@ -8,4 +8,4 @@ export { formatZodIssues, configError, problemText, sortProblems, unknownKeyMess
 export { keysAt } from './keys.js';
 export { editDistance, closest } from './levenshtein.js';
 export { readYaml, lineOf, formatPath, type YamlSource, type KeyPath } from './source.js';
-export { generalSchema, pluginSectionSchema, configSchema, baseConfigSchema, serverTlsMode, tlsProtocols } from './schema.js';
+export { generalSchema, generalShape, pluginSectionSchema, configSchema, baseConfigSchema, serverTlsMode, tlsProtocols } from './schema.js';

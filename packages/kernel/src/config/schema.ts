@@ -8,73 +8,20 @@ export const serverTlsMode = z.enum(['disable', 'allow', 'prefer', 'require', 'v
 export const tlsProtocols = z.string().regex(/^(secure|all|legacy|(tlsv1(\.[123])?)(\s*,\s*tlsv1(\.[123])?)*)$/i,
   'expected secure, all, legacy or a comma list of tlsv1, tlsv1.1, tlsv1.2, tlsv1.3');
 
-const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-
-/** The `general:` section. Unknown keys are errors (a typo is never silently ignored). */
-export const generalSchema = z.preprocess((v) => {
-  // server_connect_timeout is PgBouncer's name; connect_timeout stays as its alias.
-  if (!isRecord(v) || !('server_connect_timeout' in v) || 'connect_timeout' in v) return v;
-  const { server_connect_timeout, ...rest } = v;
-  return { ...rest, connect_timeout: server_connect_timeout };
-}, z.strictObject({
-  host: z.string().min(1).default('127.0.0.1').describe('Address clients connect to (TCP); `*` or `0.0.0.0` for every interface.'),
-  port: z.number().int().min(0).max(65535).default(6432).describe('TCP port clients connect to (0 = any free port).'),
-  io: z.enum(['native', 'node']).default('native').describe('Data path: native (sockets forwarded in C by @weir/io; node:net where the addon did not load, said at start) or node (node:net only). Read at start.'),
-  unix_socket_dir: z.string().min(1).optional().describe('Directory for a unix socket `.s.PGSQL.<port>` as well as TCP.'),
-  admin_user: z.string().min(1).default('admin').describe('User of the admin console (database `weir` or `pgbouncer`).'),
-  admin_password: z.string().default('').describe('Password of the admin console user.'),
-  connect_timeout: duration.prefault('5s').describe('Bound on opening and authenticating a server connection (alias: `server_connect_timeout`).'),
+/**
+ * The `general:` keys every host uses: the kernel's pool timeouts. A host declares its own keys
+ * around them (the proxy: listener, TLS, admin console, logging, limits — @weir/proxy's
+ * proxyGeneralSchema); @weir/pg fills these from its pool options.
+ */
+export const generalShape = {
+  connect_timeout: duration.prefault('5s').describe('Bound on opening and authenticating a server connection.'),
   query_wait_timeout: duration.prefault('2m').describe('How long a client waits for a server connection before it gets an error.'),
   idle_timeout: duration.prefault('10m').describe('A server connection idle this long is closed.'),
   server_lifetime: duration.prefault('1h').describe('A server connection older than this is closed when released.'),
-  shutdown_timeout: duration.prefault('10s').describe('SIGTERM: how long transactions in flight may run before weir exits.'),
-  client_login_timeout: duration.prefault('1m').describe('A client that has not logged in within this is disconnected.'),
-  tls_certificate: z.string().min(1).optional().describe('PEM certificate file for TLS from clients (with tls_private_key).'),
-  tls_private_key: z.string().min(1).optional().describe('PEM private key file for TLS from clients.'),
-  client_tls_sslmode: serverTlsMode.optional().describe('TLS from clients: prefer where tls_certificate is set, else disable; require refuses plaintext; verify-ca and verify-full check client certificates.'),
-  client_tls_ca_file: z.string().min(1).optional().describe('CA file client certificates are checked against (verify-ca, verify-full).'),
-  server_tls_sslmode: serverTlsMode.default('prefer').describe('TLS to PostgreSQL, as libpq sslmode.'),
-  server_tls_ca_file: z.string().min(1).optional().describe('CA file the server certificate is checked against (verify-ca, verify-full).'),
-  server_tls_cert_file: z.string().min(1).optional().describe('Client certificate weir shows PostgreSQL.'),
-  server_tls_key_file: z.string().min(1).optional().describe('Private key of server_tls_cert_file.'),
-  server_tls_protocols: tlsProtocols.default('secure').describe('TLS versions to PostgreSQL: secure (1.2, 1.3), all, legacy, or a comma list of tlsv1, tlsv1.1, tlsv1.2, tlsv1.3.'),
-  log_level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').describe('Least severe level logged (JSON lines on stdout).'),
-  log_format: z.enum(['json', 'pretty']).default('json').describe('json: one JSON object per line (level names); pretty: one readable line per event. Read at start.'),
-  max_client_conn: z.number().int().min(1).default(1000).describe('Most client connections at once; one more is refused.'),
-  log_connections: z.boolean().default(true).describe('An info line for each login (address, user, database).'),
-  log_disconnections: z.boolean().default(true).describe('An info line for each disconnect of a logged-in client (duration, reason).'),
-  log_pooler_errors: z.boolean().default(true).describe('A line for each error weir itself sends a client (refusal, failed login, timeout, admin error): address, user, database, SQLSTATE, message.'),
-  log_stats: z.boolean().default(true).describe('A line per database with traffic every stats_period.'),
-  stats_period: duration.refine((ms) => ms >= 1_000, 'stats_period must be at least 1s').prefault('1m').describe('How often SHOW STATS averages are computed and log_stats lines written (at least 1s).'),
-  metrics_port: z.number().int().min(0).max(65535).default(0).describe('Prometheus /metrics and /healthz over HTTP on this port (0 = off).'),
-  metrics_host: z.string().min(1).default('127.0.0.1').describe('Address of the metrics listener.'),
-  max_db_connections: z.number().int().min(0).default(0).describe('Server connections to one database across all its pools (0 = no cap; a pool may override).'),
-  max_user_connections: z.number().int().min(0).default(0).describe('Server connections logged in as one user across all pools (0 = no cap).'),
-  reserve_pool_size: z.number().int().min(0).default(0).describe('Connections a pool may open past its size for clients that waited reserve_pool_timeout.'),
-  reserve_pool_timeout: duration.prefault('5s').describe('How long a client waits before the reserve pool is used for it.'),
-  server_check_delay: duration.prefault('30s').describe('A server connection idle this long runs server_check_query before a client gets it.'),
-  server_check_query: z.string().default('select 1').describe("Query that checks an idle server connection ('' = never check)."),
-  query_timeout: duration.prefault('0').describe('A query running longer is cancelled on its server (0 = off).'),
-  idle_transaction_timeout: duration.prefault('0').describe('A client idle inside a transaction this long is disconnected (0 = off).'),
-  client_idle_timeout: duration.prefault('0').describe('A client idle outside a transaction this long is disconnected (0 = off).'),
-  transaction_timeout: duration.prefault('0').describe('A client in one transaction this long is disconnected (0 = off).'),
-  server_connect_timeout: duration.optional().describe("PgBouncer's name for connect_timeout (set one, not both)."),
-}).superRefine((g, ctx) => {
-  if (g.server_connect_timeout !== undefined) {
-    ctx.addIssue({ code: 'custom', path: ['server_connect_timeout'], message: 'set server_connect_timeout or its alias connect_timeout, not both' });
-  }
-  const mode = g.client_tls_sslmode;
-  if ((mode === 'require' || mode === 'verify-ca' || mode === 'verify-full') && !(g.tls_certificate && g.tls_private_key)) {
-    ctx.addIssue({ code: 'custom', path: ['client_tls_sslmode'], message: `client_tls_sslmode ${mode} needs tls_certificate and tls_private_key` });
-  }
-  if ((mode === 'verify-ca' || mode === 'verify-full') && !g.client_tls_ca_file) {
-    ctx.addIssue({ code: 'custom', path: ['client_tls_ca_file'], message: `client_tls_sslmode ${mode} checks client certificates against client_tls_ca_file: set it` });
-  }
-}).transform(({ server_connect_timeout: _alias, ...g }) => ({
-  ...g,
-  // Default: TLS offered where a certificate is configured, as before this key existed.
-  client_tls_sslmode: g.client_tls_sslmode ?? (g.tls_certificate && g.tls_private_key ? 'prefer' as const : 'disable' as const),
-})));
+};
+
+/** The kernel's `general:` section (generalShape). Unknown keys are errors (a typo is never silently ignored). */
+export const generalSchema = z.strictObject(generalShape);
 
 const _general: ZodType<GeneralConfig> = generalSchema;
 void _general;
@@ -85,10 +32,10 @@ export const pluginSectionSchema = z.preprocess(
   z.looseObject({ enabled: z.boolean().default(true).describe('Switch the plugin on or off (a section present is on).') }),
 );
 
-/** The whole file. Pools are validated by `poolSchema` (the host's), loose by default. */
-export function configSchema(poolSchema: ZodType = z.looseObject({})) {
+/** The whole file. Pools are validated by `poolSchema` and `general` by `general` (the host's), the kernel's by default. */
+export function configSchema(poolSchema: ZodType = z.looseObject({}), general: ZodType = generalSchema) {
   return z.strictObject({
-    general: generalSchema.prefault({}),
+    general: general.prefault({}),
     plugins: z.record(z.string(), pluginSectionSchema).default({}),
     pools: z.record(z.string(), poolSchema).default({}),
   });

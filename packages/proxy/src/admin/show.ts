@@ -1,5 +1,5 @@
 import tls from 'node:tls';
-import { generalSchema } from '@weir/kernel';
+import { proxyGeneralSchema } from '../config/general.js';
 import type { ServerConnection } from '../server/connection.js';
 import type { ClientSession } from '../client/session.js';
 import type { Proxy } from '../proxy.js';
@@ -149,7 +149,7 @@ export class ShowTables {
 
   config(): Table {
     const g = this.p.kernel.config.general as unknown as Record<string, unknown>;
-    const defaults = generalSchema.parse({}) as unknown as Record<string, unknown>;
+    const defaults = proxyGeneralSchema.parse({}) as unknown as Record<string, unknown>;
     const fixed = new Set(['host', 'port', 'unix_socket_dir', 'metrics_port', 'metrics_host']);
     const text = (v: unknown) => (v === undefined ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v));
     return { columns: ['key', 'value', 'default', 'changeable'], rows: Object.entries(g)

@@ -1,5 +1,5 @@
 import type { ClientTls } from './client-tls.js';
-import type { AuthSecret, GeneralConfig, Logger, Pool } from '@weir/kernel';
+import type { AuthSecret, Logger, Pool } from '@weir/kernel';
 import type { ServerConnection } from '../server/connection.js';
 import type { PoolMode } from '../config/schema.js';
 import type { AuthOutcome, MockMethod } from './auth.js';
@@ -7,6 +7,7 @@ import type { PoolCounters } from '../stats.js';
 import type { ClientSession } from './session.js';
 import type { MessageHooks } from '../intercept/hooks.js';
 import type { PoolerErrorFields } from './pooler-errors.js';
+import type { ProxyGeneralConfig } from '../config/general.js';
 
 /** Where a client's login lands once authenticated. */
 export interface LoginTarget {
@@ -22,14 +23,14 @@ export interface LoginTarget {
 }
 
 /** The timeouts a session checks when the janitor asks ({@link ClientSession.expire}). */
-export type SessionTimeouts = Pick<GeneralConfig, 'query_timeout' | 'idle_transaction_timeout' | 'client_idle_timeout' | 'transaction_timeout'>;
+export type SessionTimeouts = Pick<ProxyGeneralConfig, 'query_timeout' | 'idle_transaction_timeout' | 'client_idle_timeout' | 'transaction_timeout'>;
 
 /** What a client session needs from the proxy around it. */
 export interface SessionHost {
   readonly logger: Logger;
   /** Milliseconds since the epoch, updated about once a second: for timeouts, read on the data path. */
   readonly coarseNow: number;
-  general(): GeneralConfig;
+  general(): ProxyGeneralConfig;
   /** TLS for clients that ask for it; null: answer SSLRequest with 'N'. */
   clientTls(): ClientTls | null;
   findLogin(database: string, user: string): Promise<LoginTarget | { sqlstate: string; message: string }>;

@@ -1,5 +1,6 @@
 import { z, type ZodType } from 'zod';
-import { generalSchema, pluginSectionSchema, type PluginClass } from '@weir/kernel';
+import { pluginSectionSchema, type PluginClass } from '@weir/kernel';
+import { proxyGeneralSchema } from './general.js';
 import { poolSchemaFor } from './schema.js';
 
 const enabled = z.boolean().default(true).describe('Switch the plugin on or off (a section present is on).');
@@ -16,7 +17,7 @@ export function describedConfigSchema(plugins: readonly PluginClass[]) {
   const sections: Record<string, ZodType> = {};
   for (const P of plugins) sections[P.plugin.configKey] = pluginSection(P).optional();
   return z.strictObject({
-    general: generalSchema.optional().describe('Listener, admin console, timeouts, TLS, logging and limits.'),
+    general: proxyGeneralSchema.optional().describe('Listener, admin console, timeouts, TLS, logging and limits.'),
     plugins: z.object(sections).catchall(pluginSectionSchema).optional().describe('Plugins switched on and off, each with its settings; other keys name third-party plugin packages.'),
     pools: z.record(z.string(), poolSchemaFor(plugins, true)).optional().describe('One entry per database clients ask for (the key is the database name).'),
   });

@@ -1,5 +1,6 @@
 import { z, type ZodType } from 'zod';
-import { generalSchema, pluginSectionSchema, serverTlsMode, tlsProtocols, type PluginClass } from '@weir/kernel';
+import { pluginSectionSchema, serverTlsMode, tlsProtocols, type PluginClass } from '@weir/kernel';
+import { proxyGeneralSchema } from './general.js';
 
 /** A user listed in the config: its password is an md5 hash, a SCRAM verifier or plaintext. */
 export const userSchema = z.strictObject({
@@ -57,13 +58,13 @@ export function poolSchemaFor(plugins: readonly PluginClass[], describe = false)
 /** The whole config file, pools allowing the pool keys of `plugins`. Plugin sections are checked by their plugin. */
 export function proxyConfigSchemaFor(plugins: readonly PluginClass[] = []) {
   return z.strictObject({
-    general: generalSchema.prefault({}).describe('Listener, admin console, timeouts, TLS, logging and limits.'),
+    general: proxyGeneralSchema.prefault({}).describe('Listener, admin console, timeouts, TLS, logging and limits.'),
     plugins: z.record(z.string(), pluginSectionSchema).default({}).describe('Plugins switched on and off, each with its settings.'),
     pools: z.record(z.string(), poolSchemaFor(plugins)).default({}).describe('One entry per database clients ask for.'),
   });
 }
 
-/** The whole config file with no plugin pool keys: `general` (kernel), `plugins` (each validated by its plugin), `pools`. */
+/** The whole config file with no plugin pool keys: `general` (the kernel's keys and the proxy's), `plugins` (each validated by its plugin), `pools`. */
 export const proxyConfigSchema = proxyConfigSchemaFor();
 
 export type ProxyConfig = z.infer<typeof proxyConfigSchema>;

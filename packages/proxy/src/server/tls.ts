@@ -1,11 +1,11 @@
 import fs from 'node:fs';
 import net from 'node:net';
 import tls from 'node:tls';
-import type { GeneralConfig } from '@weir/kernel';
 import { WeirError } from '@weir/kernel';
 import type { ServerAddress } from './connection.js';
+import type { ProxyGeneralConfig } from '../config/general.js';
 
-export type ServerTlsMode = GeneralConfig['server_tls_sslmode'];
+export type ServerTlsMode = ProxyGeneralConfig['server_tls_sslmode'];
 
 /** How one pool's server connections use TLS (general.server_tls_*, overridden per pool). */
 export interface ServerTls {
@@ -19,7 +19,7 @@ export interface ServerTls {
   readonly describe: string;
 }
 
-type TlsKeys = Pick<GeneralConfig, 'server_tls_ca_file' | 'server_tls_cert_file' | 'server_tls_key_file'> &
+type TlsKeys = Pick<ProxyGeneralConfig, 'server_tls_ca_file' | 'server_tls_cert_file' | 'server_tls_key_file'> &
   { server_tls_sslmode?: ServerTlsMode; server_tls_protocols?: string };
 
 const VERSIONS: tls.SecureVersion[] = ['TLSv1', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3'];
@@ -43,7 +43,7 @@ function readPem(file: string | undefined, key: string, where: string): Buffer |
 }
 
 /** The TLS settings of a pool: its own server_tls_* keys over general's. Reads the files now. */
-export function serverTlsFor(general: GeneralConfig, pool: TlsKeys | undefined, database: string): ServerTls {
+export function serverTlsFor(general: ProxyGeneralConfig, pool: TlsKeys | undefined, database: string): ServerTls {
   const pick = <K extends keyof TlsKeys>(k: K): { value: TlsKeys[K]; where: string } =>
     pool?.[k] !== undefined ? { value: pool[k], where: `pools.${database}` } : { value: (general as TlsKeys)[k], where: 'general' };
   const mode = pick('server_tls_sslmode').value ?? 'prefer';
