@@ -600,12 +600,17 @@ export class ClientSession implements ScanSink, ServerOwner, InterceptIO, Native
     // onClientData pauses it only if it queues more than MAX_QUEUED bytes.
     this.waitStart = performance.now();
     // No promise per wait: a released server is handed over inside the releasing client's call.
-    if (gate === null) pool.acquireWith(this.onLease, this.onAcquireError);
-    else gate.then(() => this.pool!.acquireWith(this.onLease, this.onAcquireError), this.onAcquireError);
+    // Made on the first wait, then reused: an idle client carries none, a waiting one allocates none.
+    const onLease = (this.leaseCb ??= (lease) => this.onLease(lease));
+    const onError = (this.acquireErrorCb ??= (err) => this.onAcquireError(err));
+    if (gate === null) pool.acquireWith(onLease, onError);
+    else gate.then(() => this.pool!.acquireWith(onLease, onError), onError);
   }
 
-  // Bound once per session: waiting for a server allocates no closures.
-  private readonly onLease = (lease: Lease<ServerConnection>): void => {
+  private leaseCb: ((lease: Lease<ServerConnection>) => void) | null = null;
+  private acquireErrorCb: ((err: unknown) => void) | null = null;
+
+  private onLease(lease: Lease<ServerConnection>): void {
     this.counters.noteWait(Math.round((performance.now() - this.waitStart) * 1000));
     if (this.queuePaused && !this.closed) {
       this.queuePaused = false;
@@ -616,13 +621,13 @@ export class ClientSession implements ScanSink, ServerOwner, InterceptIO, Native
     } catch (e) {
       this.failed(e);
     }
-  };
+  }
 
-  private readonly onAcquireError = (err: unknown): void => {
+  private onAcquireError(err: unknown): void {
     const e = err as Error & { code?: string };
     if (e.code === 'WEIR_E_POOL_RETIRED' && !this.closed) return this.repoolThenAcquire();
     this.acquireFailed(e);
-  };
+  }
 
   /**
    * The client's pool was retired (RELOAD, idle GC) while it stayed connected: find or make
@@ -840,13 +845,15 @@ export class ClientSession implements ScanSink, ServerOwner, InterceptIO, Native
     server.socket.end(terminate());
   }
 
-  private readonly resumeClient = (): void => {
-    if (!this.closed) this.socket.resume();
-  };
+  /** 'drain' listeners, made on the first throttle (an idle client carries none). */
+  private resumeClientCb: (() => void) | null = null;
+  private resumeServerCb: (() => void) | null = null;
 
   private throttleClient(server: ServerConnection): void {
     this.socket.pause();
-    server.socket.once('drain', this.resumeClient);
+    server.socket.once('drain', (this.resumeClientCb ??= () => {
+      if (!this.closed) this.socket.resume();
+    }));
   }
 
   // ---------------------------------------------------------------- data path: server → client
@@ -912,16 +919,16 @@ export class ClientSession implements ScanSink, ServerOwner, InterceptIO, Native
   }
 
 
-  private readonly resumeServer = (): void => {
+  private resumeServer(): void {
     const s = this.pausedServer;
     this.pausedServer = null;
     if (s !== null) s.socket.resume();
-  };
+  }
 
   private throttleServer(server: ServerConnection): void {
     server.socket.pause();
     this.pausedServer = server;
-    this.socket.once('drain', this.resumeServer);
+    this.socket.once('drain', (this.resumeServerCb ??= () => this.resumeServer()));
   }
 
   /** End the lease: the server goes back to the pool. */
