@@ -72,8 +72,8 @@ typedef struct conn_s {
    * that end an answer, in order, for JavaScript to settle its plan with when the link ends.
    */
   uint8_t *wlog;
-  uint32_t wlen, wcap;
-  uint8_t woverflow;
+  uint32_t wlen, wcap, wsize; /* wcap: this link's limit (0: not watched); wsize: allocated */
+  uint8_t woverflow, subscribed;
   char *close_error;
 } conn_t;
 
@@ -526,7 +526,7 @@ static void client_linked(conn_t *cl, const uint8_t *p, size_t n) {
     int ev = framer_step(f, p, n, &pos, &a, &b);
     if (ev == FR_MORE) break;
     if (ev == FR_HEADER) {
-      if (f->type == 'X' || (cl->sub && (cl->sub[f->type >> 3] & (1u << (f->type & 7))))) {
+      if (f->type == 'X' || (cl->subscribed && (cl->sub[f->type >> 3] & (1u << (f->type & 7))))) {
         stop = f->type == 'X' ? U_TERMINATE : U_SUBSCRIBED;
         stop_at = f->start;
         break;
@@ -553,7 +553,7 @@ static void client_linked(conn_t *cl, const uint8_t *p, size_t n) {
   size_t at = stop_at >= 0 ? (size_t)stop_at : 0;
   if (at > fwd) forward(cl, sv, p + fwd, at - fwd);
   cl->bytes_in -= (double)(n - at);
-  if (stop != U_BAD_MESSAGE && cl->sub && (cl->pending > 0 || !framer_at_boundary(&sv->fr))) {
+  if (stop != U_BAD_MESSAGE && cl->subscribed && (cl->pending > 0 || !framer_at_boundary(&sv->fr))) {
     /* The framed path starts between answers: hold the rest until the server owes nothing. */
     size_t hdr = stop_at < 0 ? 5 : 0, from = stop_at < 0 ? pos : at;
     cl->held = malloc(hdr + (n - from));
@@ -611,7 +611,7 @@ static void server_chunk(conn_t *sv, const uint8_t *p, size_t n) {
     if (ev == FR_HEADER) {
       if (is_reported(f->type)) capture_begin(sv);
       else sv->capturing = 0;
-      if (cl && cl->wlog && ends_answer(f->type)) {
+      if (cl && cl->wcap && ends_answer(f->type)) {
         if (cl->wlen < cl->wcap) cl->wlog[cl->wlen++] = f->type;
         else cl->woverflow = 1;
       }
@@ -964,28 +964,28 @@ static napi_value js_link(napi_env env, napi_callback_info info) {
   }
   cl->bytes_in = cl->bytes_out = cl->queries = cl->parses = cl->binds = cl->query_us = 0;
   framer_init(&cl->fr, cl->fr.max);
-  free(cl->sub);
-  cl->sub = NULL;
+  /* Once per transaction on hooked sessions: the mask and the log reuse what the last link allocated. */
   bool isbuf = false;
   if (argc > 6) napi_is_buffer(env, argv[6], &isbuf);
+  cl->subscribed = isbuf;
   if (isbuf) {
     void *mask;
     size_t mlen;
     napi_get_buffer_info(env, argv[6], &mask, &mlen);
-    cl->sub = calloc(1, 32);
-    if (!cl->sub) abort();
+    if (!cl->sub && !(cl->sub = malloc(32))) abort();
+    memset(cl->sub, 0, 32);
     memcpy(cl->sub, mask, mlen < 32 ? mlen : 32);
   }
-  free(cl->wlog);
-  cl->wlog = NULL;
-  cl->wlen = cl->wcap = 0;
-  cl->woverflow = 0;
   double watch = argc > 7 ? arg_num(env, argv[7]) : 0;
-  if (watch > 0) {
-    cl->wcap = watch > 65536 ? 65536 : (uint32_t)watch;
-    cl->wlog = malloc(cl->wcap);
-    if (!cl->wlog) abort();
+  uint32_t want = watch <= 0 ? 0 : watch > 65536 ? 65536 : (uint32_t)watch;
+  if (want > cl->wsize) {
+    free(cl->wlog);
+    if (!(cl->wlog = malloc(want))) abort();
+    cl->wsize = want;
   }
+  cl->wcap = want;
+  cl->wlen = 0;
+  cl->woverflow = 0;
   cl->mode = sv->mode = MODE_LINKED;
   cl->peer = sv;
   sv->peer = cl;
@@ -1016,7 +1016,7 @@ static napi_value js_link_log(napi_env env, napi_callback_info info) {
   ARGS(1)
   conn_t *cl = arg_conn(env, argv[0]);
   napi_value v;
-  if (!cl || !cl->wlog || cl->woverflow) {
+  if (!cl || !cl->wcap || cl->woverflow) {
     napi_get_null(env, &v);
     return v;
   }
