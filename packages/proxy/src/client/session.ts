@@ -7,7 +7,7 @@ import {
 } from '@weir/protocol';
 import { Scanner, interestTable, NOTIFY, type ScanSink } from '../stream/scanner.js';
 import type { ServerConnection, ServerOwner } from '../server/connection.js';
-import { EXCLUDED_STARTUP_PARAMS, paramSyncQuery } from '../server/params.js';
+import { EXCLUDED_STARTUP_PARAMS, internParams, paramSyncQuery } from '../server/params.js';
 import { PoolCounters } from '../stats.js';
 import { sendCancel } from '../server/cancel.js';
 import { MessageReader } from './reader.js';
@@ -40,6 +40,8 @@ const CLIENT_INTEREST = interestTable({
 
 /** Parameters tracked per client and applied to whichever server it lands on. */
 const TRACKED = ['client_encoding', 'DateStyle', 'TimeZone', 'IntervalStyle', 'standard_conforming_strings', 'application_name'];
+/** A client's parameters before login fills them. */
+const NO_PARAMS: ReadonlyMap<string, string> = new Map();
 
 const AUTH_OK = authenticationOk();
 const READY_IDLE = readyForQuery('I');
@@ -80,8 +82,8 @@ export class ClientSession implements ScanSink, ServerOwner, InterceptIO, Native
   isAdmin = false;
   mode: PoolMode = 'transaction';
   pool: Pool<ServerConnection> | null = null;
-  /** Parameters this client expects on its server. */
-  readonly params = new Map<string, string>();
+  /** Parameters this client expects on its server (shared by clients that expect the same: see internParams). */
+  params: ReadonlyMap<string, string> = NO_PARAMS;
   server: ServerConnection | null = null;
   private lease: Lease<ServerConnection> | null = null;
   private counters = new PoolCounters();
@@ -320,11 +322,13 @@ export class ClientSession implements ScanSink, ServerOwner, InterceptIO, Native
     if (this.closed) return;
     this.mode = target.mode;
     this.counters = this.host.counters(pool);
+    const params = new Map<string, string>();
     for (const name of TRACKED) {
       const v = welcome.get(name);
-      if (v !== undefined) this.params.set(name, v);
+      if (v !== undefined) params.set(name, v);
     }
-    for (const [k, v] of Object.entries(startup)) if (!EXCLUDED_STARTUP_PARAMS.has(k)) this.params.set(k, v);
+    for (const [k, v] of Object.entries(startup)) if (!EXCLUDED_STARTUP_PARAMS.has(k)) params.set(k, v);
+    this.params = internParams(params);
     // AuthenticationOk goes out with the greeting: one write per login, not two.
     const out: Buffer[] = [AUTH_OK];
     const encoded = encodedWelcome(welcome);
@@ -684,7 +688,7 @@ export class ClientSession implements ScanSink, ServerOwner, InterceptIO, Native
 
   /** Give the server this client's parameters (a hidden query) if it lacks them, then its queued messages. */
   private syncParams(server: ServerConnection): void {
-    if (server.paramsSyncedFor !== this || server.paramsSyncedVersion !== server.paramsVersion) {
+    if (server.paramsSyncedFor !== this.params || server.paramsSyncedVersion !== server.paramsVersion) {
       const sql = paramSyncQuery(this.params, server.params, server.applied);
       if (sql !== null) {
         server.lastError = null;
@@ -692,7 +696,7 @@ export class ClientSession implements ScanSink, ServerOwner, InterceptIO, Native
         server.write(query(sql));
         return;
       }
-      server.paramsSyncedFor = this;
+      server.paramsSyncedFor = this.params;
       server.paramsSyncedVersion = server.paramsVersion;
     }
     this.flush(server);
@@ -926,7 +930,7 @@ export class ClientSession implements ScanSink, ServerOwner, InterceptIO, Native
         this.dropServer('released-bad');
         return this.reject(code, `cannot apply client parameters: ${message}`);
       }
-      server.paramsSyncedFor = this;
+      server.paramsSyncedFor = this.params;
       server.paramsSyncedVersion = server.paramsVersion;
       this.flush(server);
       return;
@@ -986,11 +990,13 @@ export class ClientSession implements ScanSink, ServerOwner, InterceptIO, Native
     server.owner = null;
     if (server.paramsSyncedVersion !== server.paramsVersion) {
       // The client changed reported parameters (SET …): remember them as its own.
+      const params = new Map(this.params);
       for (const name of TRACKED) {
         const v = server.params.get(name);
-        if (v !== undefined) this.params.set(name, v);
+        if (v !== undefined) params.set(name, v);
       }
-      server.paramsSyncedFor = this;
+      this.params = internParams(params);
+      server.paramsSyncedFor = this.params;
       server.paramsSyncedVersion = server.paramsVersion;
     }
     if (this.pausedServer === server) this.resumeServer();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { paramSyncQuery } from './params.js';
+import { internParams, paramSyncQuery } from './params.js';
 
 const m = (o: Record<string, string>) => new Map(Object.entries(o));
 
@@ -19,5 +19,21 @@ describe('paramSyncQuery', () => {
     expect(paramSyncQuery(m({ work_mem: '8MB' }), m({}), applied)).toBe(`RESET statement_timeout;SET work_mem = '8MB';`);
     expect(paramSyncQuery(m({}), m({}), applied)).toBe('RESET work_mem;');
     expect(applied.size).toBe(0);
+  });
+});
+
+describe('internParams', () => {
+  it('gives clients with the same parameters, in the same order, one shared map', () => {
+    const a = internParams(new Map([['application_name', 'app'], ['TimeZone', 'UTC']]));
+    const b = internParams(new Map([['application_name', 'app'], ['TimeZone', 'UTC']]));
+    const c = internParams(new Map([['application_name', 'other'], ['TimeZone', 'UTC']]));
+    expect(b).toBe(a);
+    expect(c).not.toBe(a);
+    expect([...c]).toEqual([['application_name', 'other'], ['TimeZone', 'UTC']]);
+  });
+  it('never confuses a name/value split: the key separates every part', () => {
+    const a = internParams(new Map([['ab', 'c']]));
+    const b = internParams(new Map([['a', 'bc']]));
+    expect(b).not.toBe(a);
   });
 });

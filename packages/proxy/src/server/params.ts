@@ -38,3 +38,24 @@ export function paramSyncQuery(client: ReadonlyMap<string, string>, server: Read
   }
   return sql === '' ? null : sql;
 }
+
+/**
+ * Clients with the same parameters share one read-only map: an idle client carries none of its
+ * own, and "this server already has these parameters" is one identity check per checkout. Held
+ * weakly: a set no client uses any more is collected and its entry removed.
+ */
+const interned = new Map<string, WeakRef<ReadonlyMap<string, string>>>();
+const collected = new FinalizationRegistry<string>((key) => {
+  const ref = interned.get(key);
+  if (ref !== undefined && ref.deref() === undefined) interned.delete(key);
+});
+
+export function internParams(params: ReadonlyMap<string, string>): ReadonlyMap<string, string> {
+  let key = '';
+  for (const [k, v] of params) key += `${k}\0${v}\0`;
+  const known = interned.get(key)?.deref();
+  if (known !== undefined) return known;
+  interned.set(key, new WeakRef(params));
+  collected.register(params, key);
+  return params;
+}
