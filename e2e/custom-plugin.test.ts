@@ -1,7 +1,9 @@
 /**
- * A third-party plugin loaded by package name into the weir proxy: examples/custom-plugin
- * (npm package `weir-plugin-lease-audit`) is named under `plugins:`, resolved from the config
- * file's directory, configured under its package name, and its report shows on the admin console.
+ * Third-party plugins loaded by package name into the weir proxy: examples/custom-plugin (npm
+ * package `weir-plugin-lease-audit`, a plugin class) and examples/minimal-plugin
+ * (`weir-plugin-drop-audit`, made with definePlugin) are named under `plugins:`, resolved from the
+ * config file's directory, configured under their package names; their reports show on the
+ * admin console.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -11,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultWeirBin, startCluster, startWeir, type Cluster, type WeirInstance } from '@weir/testkit';
 
 const PLUGIN = 'weir-plugin-lease-audit';
+const MINIMAL = 'weir-plugin-drop-audit';
 
 let cluster: Cluster;
 let weir: WeirInstance;
@@ -53,7 +56,7 @@ beforeAll(async () => {
   cluster = await startCluster({ name: 'e2e-custom-plugin' });
   await cluster.createRole('app', 'secret', { method: 'scram-sha-256' });
   await cluster.createDatabase('appdb', 'app');
-  weir = await startWeir({ config: config(`  ${PLUGIN}:\n    slow_lease: 50ms\n`) });
+  weir = await startWeir({ config: config(`  ${PLUGIN}:\n    slow_lease: 50ms\n  ${MINIMAL}:\n    report: CLOSES\n`) });
 });
 
 afterAll(async () => {
@@ -89,6 +92,26 @@ describe('a plugin named by its npm package', () => {
     } finally {
       await admin.end();
     }
+  });
+
+  it('a plugin made with definePlugin loads the same way, beside it (SHOW CLOSES: its report, renamed in its section)', async () => {
+    const admin = new pg.Client({ host: weir.host, port: weir.port, database: 'weir', user: 'admin', password: 'admin' });
+    await admin.connect();
+    try {
+      expect(JSON.stringify((await admin.query('SHOW HELP')).rows)).toContain('SHOW CLOSES');
+      const r = await admin.query('SHOW CLOSES');
+      expect(r.fields.map((f) => f.name)).toEqual(['pool', 'reason', 'count']);
+    } finally {
+      await admin.end();
+    }
+    expect(weir.logs.join('\n')).toMatch(/"plugins":\[[^\]]*"weir-plugin-drop-audit"/);
+  });
+
+  it('weir check validates the definePlugin plugin\'s section by its schema, under its package name', () => {
+    expect(check(config(`  ${MINIMAL}:\n    warn: [error, idle]\n`, '6432')).status).toBe(0);
+    const r = check(config(`  ${MINIMAL}:\n    report: no spaces\n`, '6432'));
+    expect(r.status).toBe(1);
+    expect(r.output).toContain(`plugins.${MINIMAL}.report: a report name is letters, digits and _`);
   });
 
   it('weir check accepts the package name and its section', () => {
