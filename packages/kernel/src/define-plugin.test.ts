@@ -8,7 +8,7 @@ import { Kernel } from './kernel.js';
 import { REPORTS, Reports } from './reports.js';
 import { createToken } from './tokens.js';
 
-const configSchema = z.strictObject({ every: duration.default('1s'), label: z.string().default('x') });
+const configSchema = z.strictObject({ every: duration.default(1_000), label: z.string().default('x') });
 const SEEN = createToken<string[]>('test.seen');
 
 function kernelWith(P: ReturnType<typeof definePlugin>, section: Record<string, unknown> = {}): Kernel {
