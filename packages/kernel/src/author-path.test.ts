@@ -67,4 +67,11 @@ describe('the plugin author\'s path', () => {
     const tests = readdirSync(join(EXAMPLE, 'test')).map((f) => readFileSync(join(EXAMPLE, 'test', f), 'utf8'));
     expect(tests.some((t) => t.includes("from '@weir/testkit'") && t.includes('startWeir('))).toBe(true);
   });
+
+  it('docs/plugins.md shows the plugin as its source has it', () => {
+    const src = readFileSync(join(EXAMPLE, 'src/index.ts'), 'utf8');
+    const plugin = /^export const DropAuditPlugin = definePlugin\(\{\n[\s\S]*?^\}\);\n/m.exec(src)?.[0];
+    expect(plugin).toBeDefined();
+    expect(readFileSync(join(EXAMPLE, '../../docs/plugins.md'), 'utf8')).toContain(`\`\`\`ts\n${plugin}\`\`\``);
+  });
 });
