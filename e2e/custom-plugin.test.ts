@@ -10,7 +10,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { defaultWeirBin, startCluster, startWeir, type Cluster, type WeirInstance } from '@weir/testkit';
+import { defaultWeirBin, pluginTestConfig, startCluster, startWeir, type Cluster, type WeirInstance } from '@weir/testkit';
 
 const PLUGIN = 'weir-plugin-lease-audit';
 const MINIMAL = 'weir-plugin-drop-audit';
@@ -21,25 +21,9 @@ let weir: WeirInstance;
 const scratchParent = path.join(__dirname, '..', 'node_modules', '.cache', 'weir-e2e-custom-plugin');
 let scratch: string;
 
+/** The e2e's config: `plugins` (the body of `plugins:`), one pool appdb for app/secret. */
 function config(plugins: string, port = '${PORT}'): string {
-  return `general:
-  host: 127.0.0.1
-  port: ${port}
-  admin_user: admin
-  admin_password: admin
-  log_level: info
-plugins:
-${plugins}
-pools:
-  appdb:
-    server_host: 127.0.0.1
-    server_port: ${cluster.port}
-    pool_mode: transaction
-    pool_size: 2
-    users:
-      - username: app
-        password: secret
-`;
+  return pluginTestConfig({ plugins, port, serverPort: cluster.port, general: { log_level: 'info' } });
 }
 
 /** `weir check --config FILE` on this YAML: exit code and output. */
@@ -56,7 +40,7 @@ beforeAll(async () => {
   cluster = await startCluster({ name: 'e2e-custom-plugin' });
   await cluster.createRole('app', 'secret', { method: 'scram-sha-256' });
   await cluster.createDatabase('appdb', 'app');
-  weir = await startWeir({ config: config(`  ${PLUGIN}:\n    slow_lease: 50ms\n  ${MINIMAL}:\n    report: CLOSES\n`) });
+  weir = await startWeir({ config: config(`${PLUGIN}:\n  slow_lease: 50ms\n${MINIMAL}:\n  report: CLOSES`) });
 });
 
 afterAll(async () => {
@@ -108,26 +92,26 @@ describe('a plugin named by its npm package', () => {
   });
 
   it('weir check validates the definePlugin plugin\'s section by its schema, under its package name', () => {
-    expect(check(config(`  ${MINIMAL}:\n    warn: [error, idle]\n`, '6432')).status).toBe(0);
-    const r = check(config(`  ${MINIMAL}:\n    report: no spaces\n`, '6432'));
+    expect(check(config(`${MINIMAL}: { warn: [error, idle] }`, '6432')).status).toBe(0);
+    const r = check(config(`${MINIMAL}: { report: no spaces }`, '6432'));
     expect(r.status).toBe(1);
     expect(r.output).toContain(`plugins.${MINIMAL}.report: a report name is letters, digits and _`);
   });
 
   it('weir check accepts the package name and its section', () => {
-    const r = check(config(`  ${PLUGIN}:\n    slow_lease: 1s\n    report: AUDIT\n`, '6432'));
+    const r = check(config(`${PLUGIN}: { slow_lease: 1s, report: AUDIT }`, '6432'));
     expect(r.output).toMatch(/ok/);
     expect(r.status).toBe(0);
   });
 
   it('weir check validates the section with the plugin schema, naming the key path', () => {
-    const r = check(config(`  ${PLUGIN}:\n    slow_lease: soon\n`, '6432'));
+    const r = check(config(`${PLUGIN}: { slow_lease: soon }`, '6432'));
     expect(r.status).toBe(1);
     expect(r.output).toContain(`plugins.${PLUGIN}.slow_lease`);
   });
 
   it('weir check fails on a package that is not installed', () => {
-    const r = check(config('  weir-plugin-not-installed-anywhere: {}\n', '6432'));
+    const r = check(config('weir-plugin-not-installed-anywhere: {}', '6432'));
     expect(r.status).toBe(1);
     expect(r.output).toContain('WEIR_E_PLUGIN_NOT_FOUND');
     expect(r.output).toContain('weir-plugin-not-installed-anywhere');
@@ -135,7 +119,7 @@ describe('a plugin named by its npm package', () => {
 
   it('weir check fails on a package that exports no plugin class', () => {
     // `pg` is installed but is no weir plugin
-    const r = check(config('  pg: {}\n', '6432'));
+    const r = check(config('pg: {}', '6432'));
     expect(r.status).toBe(1);
     expect(r.output).toContain('WEIR_E_PLUGIN_INVALID');
   });
@@ -152,7 +136,7 @@ FuturePlugin.plugin = { name: 'weir-plugin-from-the-future', configKey: 'future'
 module.exports = { FuturePlugin };
 `,
     );
-    const r = check(config('  weir-plugin-from-the-future: {}\n', '6432'));
+    const r = check(config('weir-plugin-from-the-future: {}', '6432'));
     expect(r.status).toBe(1);
     expect(r.output).toContain('WEIR_E_PLUGIN_KERNEL_VERSION');
     expect(r.output).toContain('^9.0.0');
