@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { configFingerprint as fp } from './fingerprint.js';
+import { configFingerprint as fp, sameConfigValue } from './fingerprint.js';
 
 describe('configFingerprint', () => {
   it('is the same for equal values whatever the key order, and undefined keys count as absent', () => {
@@ -15,6 +15,10 @@ describe('configFingerprint', () => {
     ];
     const prints = distinct.map(fp);
     expect(new Set(prints).size, prints.join('  ')).toBe(distinct.length);
+  });
+
+  it('sameConfigValue (deprecated) compares fingerprints', () => {
+    expect([sameConfigValue({ a: 1, b: [2] }, { b: [2], a: 1 }), sameConfigValue({ a: 1 }, { a: 2 })]).toEqual([true, false]);
   });
 
   it('an undefined value inside an array keeps its place', () => {

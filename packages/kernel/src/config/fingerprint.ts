@@ -16,3 +16,8 @@ export function configFingerprint(value: unknown): string {
   }
   return JSON.stringify(value) ?? 'null';
 }
+
+/** @deprecated compare `configFingerprint(a) === configFingerprint(b)` (kept for plugins written against 0.1.0). */
+export function sameConfigValue(a: unknown, b: unknown): boolean {
+  return configFingerprint(a) === configFingerprint(b);
+}

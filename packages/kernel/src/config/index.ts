@@ -4,7 +4,7 @@ export { size, parseSize } from './size.js';
 export { interpolateEnv } from './env.js';
 export { parseConfig, loadConfigFile, readConfigText, checkValue, type ConfigText } from './parse.js';
 export { diffConfig } from './diff.js';
-export { configFingerprint } from './fingerprint.js';
+export { configFingerprint, sameConfigValue } from './fingerprint.js';
 export { formatZodIssues, configError, problemText, sortProblems, unknownKeyMessage, type ConfigProblem } from './issues.js';
 export { keysAt } from './keys.js';
 export { editDistance, closest } from './levenshtein.js';
