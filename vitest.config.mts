@@ -34,6 +34,8 @@ export default defineConfig({
           include: ['packages/*/src/**/*.test.ts', 'plugins/*/src/**/*.test.ts'],
           setupFiles: ['reflect-metadata'],
           testTimeout: 60_000,
+          // The plugin API's type-level tests (*.test-d.ts): tsc over the kernel, errors fail the run.
+          typecheck: { enabled: true, include: ['packages/kernel/src/**/*.test-d.ts'], tsconfig: 'packages/kernel/tsconfig.test.json' },
         },
       },
       // The native data plane where the addon built (weir's default).

@@ -1,16 +1,19 @@
 /**
- * A third-party plugin loaded by package name into the weir proxy: examples/custom-plugin
- * (npm package `weir-plugin-lease-audit`) is named under `plugins:`, resolved from the config
- * file's directory, configured under its package name, and its report shows on the admin console.
+ * Third-party plugins loaded by package name into the weir proxy: examples/custom-plugin (npm
+ * package `weir-plugin-lease-audit`, a plugin class) and examples/minimal-plugin
+ * (`weir-plugin-drop-audit`, made with definePlugin) are named under `plugins:`, resolved from the
+ * config file's directory, configured under their package names; their reports show on the
+ * admin console.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { defaultWeirBin, startCluster, startWeir, type Cluster, type WeirInstance } from '@weir/testkit';
+import { defaultWeirBin, pluginTestConfig, startCluster, startWeir, type Cluster, type WeirInstance } from '@weir/testkit';
 
 const PLUGIN = 'weir-plugin-lease-audit';
+const MINIMAL = 'weir-plugin-drop-audit';
 
 let cluster: Cluster;
 let weir: WeirInstance;
@@ -18,25 +21,9 @@ let weir: WeirInstance;
 const scratchParent = path.join(__dirname, '..', 'node_modules', '.cache', 'weir-e2e-custom-plugin');
 let scratch: string;
 
+/** The e2e's config: `plugins` (the body of `plugins:`), one pool appdb for app/secret. */
 function config(plugins: string, port = '${PORT}'): string {
-  return `general:
-  host: 127.0.0.1
-  port: ${port}
-  admin_user: admin
-  admin_password: admin
-  log_level: info
-plugins:
-${plugins}
-pools:
-  appdb:
-    server_host: 127.0.0.1
-    server_port: ${cluster.port}
-    pool_mode: transaction
-    pool_size: 2
-    users:
-      - username: app
-        password: secret
-`;
+  return pluginTestConfig({ plugins, port, serverPort: cluster.port, general: { log_level: 'info' } });
 }
 
 /** `weir check --config FILE` on this YAML: exit code and output. */
@@ -53,7 +40,7 @@ beforeAll(async () => {
   cluster = await startCluster({ name: 'e2e-custom-plugin' });
   await cluster.createRole('app', 'secret', { method: 'scram-sha-256' });
   await cluster.createDatabase('appdb', 'app');
-  weir = await startWeir({ config: config(`  ${PLUGIN}:\n    slow_lease: 50ms\n`) });
+  weir = await startWeir({ config: config(`${PLUGIN}:\n  slow_lease: 50ms\n${MINIMAL}:\n  report: CLOSES`) });
 });
 
 afterAll(async () => {
@@ -91,20 +78,40 @@ describe('a plugin named by its npm package', () => {
     }
   });
 
+  it('a plugin made with definePlugin loads the same way, beside it (SHOW CLOSES: its report, renamed in its section)', async () => {
+    const admin = new pg.Client({ host: weir.host, port: weir.port, database: 'weir', user: 'admin', password: 'admin' });
+    await admin.connect();
+    try {
+      expect(JSON.stringify((await admin.query('SHOW HELP')).rows)).toContain('SHOW CLOSES');
+      const r = await admin.query('SHOW CLOSES');
+      expect(r.fields.map((f) => f.name)).toEqual(['pool', 'reason', 'count']);
+    } finally {
+      await admin.end();
+    }
+    expect(weir.logs.join('\n')).toMatch(/"plugins":\[[^\]]*"weir-plugin-drop-audit"/);
+  });
+
+  it('weir check validates the definePlugin plugin\'s section by its schema, under its package name', () => {
+    expect(check(config(`${MINIMAL}: { warn: [error, idle] }`, '6432')).status).toBe(0);
+    const r = check(config(`${MINIMAL}: { report: no spaces }`, '6432'));
+    expect(r.status).toBe(1);
+    expect(r.output).toContain(`plugins.${MINIMAL}.report: a report name is letters, digits and _`);
+  });
+
   it('weir check accepts the package name and its section', () => {
-    const r = check(config(`  ${PLUGIN}:\n    slow_lease: 1s\n    report: AUDIT\n`, '6432'));
+    const r = check(config(`${PLUGIN}: { slow_lease: 1s, report: AUDIT }`, '6432'));
     expect(r.output).toMatch(/ok/);
     expect(r.status).toBe(0);
   });
 
   it('weir check validates the section with the plugin schema, naming the key path', () => {
-    const r = check(config(`  ${PLUGIN}:\n    slow_lease: soon\n`, '6432'));
+    const r = check(config(`${PLUGIN}: { slow_lease: soon }`, '6432'));
     expect(r.status).toBe(1);
     expect(r.output).toContain(`plugins.${PLUGIN}.slow_lease`);
   });
 
   it('weir check fails on a package that is not installed', () => {
-    const r = check(config('  weir-plugin-not-installed-anywhere: {}\n', '6432'));
+    const r = check(config('weir-plugin-not-installed-anywhere: {}', '6432'));
     expect(r.status).toBe(1);
     expect(r.output).toContain('WEIR_E_PLUGIN_NOT_FOUND');
     expect(r.output).toContain('weir-plugin-not-installed-anywhere');
@@ -112,7 +119,7 @@ describe('a plugin named by its npm package', () => {
 
   it('weir check fails on a package that exports no plugin class', () => {
     // `pg` is installed but is no weir plugin
-    const r = check(config('  pg: {}\n', '6432'));
+    const r = check(config('pg: {}', '6432'));
     expect(r.status).toBe(1);
     expect(r.output).toContain('WEIR_E_PLUGIN_INVALID');
   });
@@ -129,7 +136,7 @@ FuturePlugin.plugin = { name: 'weir-plugin-from-the-future', configKey: 'future'
 module.exports = { FuturePlugin };
 `,
     );
-    const r = check(config('  weir-plugin-from-the-future: {}\n', '6432'));
+    const r = check(config('weir-plugin-from-the-future: {}', '6432'));
     expect(r.status).toBe(1);
     expect(r.output).toContain('WEIR_E_PLUGIN_KERNEL_VERSION');
     expect(r.output).toContain('^9.0.0');

@@ -95,8 +95,8 @@ describe.sequential('a fresh clone', () => {
     expect(r.code).toBe(1);
   });
 
-  it('runs npm test -w examples/custom-plugin before anything is built', async () => {
-    const r = await sh(readme('npm test -w examples/custom-plugin'), clone);
+  it.each(['custom-plugin', 'minimal-plugin'])('runs npm test -w examples/%s before anything is built (its pretest builds what it needs)', async (example) => {
+    const r = await sh(readme(`npm test -w examples/${example}`), clone);
     expect(r.output).toMatch(/Tests\s+\d+ passed/);
     expect(r.code, r.output).toBe(0);
   });

@@ -40,6 +40,7 @@ export * from './config/index.js';
 export { TOKENS, createToken, type ConfigRef, type PoolFactory } from './tokens.js';
 export type { PluginDescriptor, WeirPlugin, PluginClass } from './plugin-types.js';
 export type { PluginContext } from './plugin-context.js';
+export { definePlugin, type PluginDefinition, type DefinedPlugin, type PluginCleanup } from './define-plugin.js';
 export { orderPlugins, indexPlugins } from './plugin-order.js';
 export { validatePluginSections, pluginSectionProblems, enabledKeys, poolSectionKeys } from './plugin-config.js';
 export { Kernel, type KernelOptions } from './kernel.js';

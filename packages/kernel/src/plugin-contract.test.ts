@@ -1,4 +1,4 @@
-/** The built-in plugins and the example plugin use only the v2 plugin context (docs/plugins.md). */
+/** The built-in plugins and the example plugins use only the v2 plugin context (docs/plugins.md). */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -24,10 +24,11 @@ describe('plugins use only their context', () => {
     expect(v1Uses('x.ts', 'ok(ctx.hooks)\n@inject(TOKENS.Kernel) private readonly kernel: Kernel,\nthis.kernel.container.register(T, v)')).toHaveLength(2);
   });
 
-  it('no built-in plugin, nor the example, injects kernel services or the Kernel', () => {
+  it('no built-in plugin, nor an example, injects kernel services or the Kernel', () => {
     const dirs = [
       ...readdirSync(join(ROOT, 'plugins')).map((p) => join(ROOT, 'plugins', p, 'src')),
       join(ROOT, 'examples', 'custom-plugin', 'src'),
+      join(ROOT, 'examples', 'minimal-plugin', 'src'),
     ];
     const files = dirs.flatMap(sources);
     expect(files.length).toBeGreaterThan(10);

@@ -1,4 +1,4 @@
-import type { PoolOptions, PoolSpec, ResolvedUser, AuthSecret } from '@weir/kernel';
+import { configFingerprint, type PoolOptions, type PoolSpec, type ResolvedUser, type AuthSecret } from '@weir/kernel';
 import type { PoolConfig, UserConfig, ProxyConfig } from './config/schema.js';
 import type { ServerTarget } from './server/connector.js';
 import type { ServerCredentials } from './server/credentials.js';
@@ -83,5 +83,5 @@ export function resolvedTarget(general: ProxyGeneralConfig, pool: PoolConfig, da
 export function targetFingerprint(spec: PoolSpec): string {
   const t = spec.target as { server: ServerTarget; mode: string };
   const c = t.server.credentials;
-  return JSON.stringify([t.server.address, t.server.tls?.describe ?? '', c.kind, c.kind === 'password' ? c.password : c.kind === 'md5' ? c.hash : '', t.mode, spec.options.min]);
+  return configFingerprint([t.server.address, t.server.tls?.describe ?? '', c.kind, c.kind === 'password' ? c.password : c.kind === 'md5' ? c.hash : '', t.mode, spec.options.min]);
 }

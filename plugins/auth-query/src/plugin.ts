@@ -1,5 +1,5 @@
 import {
-  TOKENS, createToken, inject, messageOf,
+  TOKENS, configFingerprint, createToken, inject, messageOf,
   type AuthSecret, type Clock, type Config, type InjectionToken, type Logger,
   type PluginContext, type PluginDescriptor, type Report, type ReloadCommit, type ReloadEvent, type ResolvedUser, type ResolveUserRequest, type WeirPlugin,
 } from '@weir/kernel';
@@ -75,15 +75,6 @@ interface Wanted {
   readonly target: LookupTarget;
   readonly fingerprint: string;
   readonly poolSize: number;
-}
-
-function stableJson(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(stableJson).join(',')}]`;
-  if (v !== null && typeof v === 'object') {
-    const o = v as Record<string, unknown>;
-    return `{${Object.keys(o).sort().filter((k) => o[k] !== undefined).map((k) => `${JSON.stringify(k)}:${stableJson(o[k])}`).join(',')}}`;
-  }
-  return JSON.stringify(v) ?? 'null';
 }
 
 /**
@@ -222,7 +213,7 @@ export class AuthQueryPlugin implements WeirPlugin {
         query: section.query,
         timeoutMs: options.lookup_timeout,
       };
-      const fingerprint = stableJson({ section, target, maxEntries: options.cache_max_entries });
+      const fingerprint = configFingerprint({ section, target, maxEntries: options.cache_max_entries });
       const poolSize = section.pool_size ?? (typeof pool.pool_size === 'number' ? pool.pool_size : DEFAULT_POOL_SIZE);
       out.set(database, { section, target, fingerprint, poolSize });
     }

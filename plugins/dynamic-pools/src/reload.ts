@@ -1,4 +1,4 @@
-import { sameConfigValue } from '@weir/kernel';
+import { configFingerprint } from '@weir/kernel';
 
 /**
  * Keys of a `pools.<db>` section whose change leaves a dynamic pool as it is: the list of
@@ -24,7 +24,7 @@ export function staleDatabases(previous: Record<string, unknown> | undefined, ne
   const after = next ?? {};
   for (const db of Object.keys(before)) {
     if (!(db in after)) out.add(db);
-    else if (!sameConfigValue(relevant(before[db]), relevant(after[db]))) out.add(db);
+    else if (configFingerprint(relevant(before[db])) !== configFingerprint(relevant(after[db]))) out.add(db);
   }
   return out;
 }

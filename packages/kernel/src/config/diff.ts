@@ -1,4 +1,5 @@
 import type { ConfigDiff } from './types.js';
+import { configFingerprint } from './fingerprint.js';
 import { formatPath } from './source.js';
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {
@@ -20,13 +21,6 @@ function walk(a: unknown, b: unknown, path: PropertyKey[], out: string[]): void 
   out.push(formatPath(path));
 }
 
-/** True when two config values are equal (deeply). */
-export function sameConfigValue(a: unknown, b: unknown): boolean {
-  const out: string[] = [];
-  walk(a, b, [], out);
-  return out.length === 0;
-}
-
 /** Key paths that differ (the top-level `file` is ignored) and which pools were added, removed or changed. */
 export function diffConfig(previous: unknown, next: unknown): ConfigDiff {
   const changed: string[] = [];
@@ -40,7 +34,7 @@ export function diffConfig(previous: unknown, next: unknown): ConfigDiff {
   const poolsChanged: string[] = [];
   for (const name of Object.keys(nextPools)) {
     if (!(name in prevPools)) poolsAdded.push(name);
-    else if (!sameConfigValue(prevPools[name], nextPools[name])) poolsChanged.push(name);
+    else if (configFingerprint(prevPools[name]) !== configFingerprint(nextPools[name])) poolsChanged.push(name);
   }
   for (const name of Object.keys(prevPools)) if (!(name in nextPools)) poolsRemoved.push(name);
   return { changed, poolsAdded, poolsRemoved, poolsChanged };

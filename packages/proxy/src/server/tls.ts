@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import net from 'node:net';
 import tls from 'node:tls';
-import { WeirError } from '@weir/kernel';
+import { WeirError, configFingerprint } from '@weir/kernel';
 import type { ServerAddress } from './connection.js';
 import type { ProxyGeneralConfig } from '../config/general.js';
 
@@ -53,7 +53,7 @@ export function serverTlsFor(general: ProxyGeneralConfig, pool: TlsKeys | undefi
     throw new WeirError('WEIR_E_CONFIG_TLS', `server_tls_cert_file and server_tls_key_file go together for pools.${database} (a client certificate needs its key)`, { database });
   }
   const protocols = pick('server_tls_protocols').value ?? 'secure';
-  return { mode, ca, cert, key, ...protocolRange(protocols), describe: JSON.stringify([mode, ...files.map((f) => f.value ?? ''), protocols]) };
+  return { mode, ca, cert, key, ...protocolRange(protocols), describe: configFingerprint([mode, ...files.map((f) => f.value ?? ''), protocols]) };
 }
 
 const SSL_REQUEST = Buffer.from([0, 0, 0, 8, 0x04, 0xd2, 0x16, 0x2f]);
