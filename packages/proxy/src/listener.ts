@@ -1,6 +1,8 @@
 import net from 'node:net';
 import fs from 'node:fs';
 import path from 'node:path';
+import dns from 'node:dns/promises';
+import { loadNative } from '@weir/io';
 import { WeirError } from '@weir/kernel';
 import { ClientTls } from './client/client-tls.js';
 import type { ProxyGeneralConfig } from './config/general.js';
@@ -21,11 +23,58 @@ export function loadTls(general: ProxyGeneralConfig): ClientTls | null {
   }
 }
 
-export function listen(server: net.Server, host: string, port: number): Promise<net.AddressInfo> {
+/** A TCP listener that is up: its address, and how to take what its accept queue holds before it closes. */
+export interface Listening {
+  address: net.AddressInfo;
+  /**
+   * Accept, without blocking, the connections the kernel has completed but nobody accepted yet;
+   * called right before close, so that closing resets none of them (null: not possible here).
+   */
+  drain: (() => net.Socket[]) | null;
+}
+
+/** Node versions whose server.listen() takes `reusePort` (v22.12, v23.1). */
+export function nodeHasReusePort(version = process.versions.node): boolean {
+  const [major, minor] = version.split('.').map(Number);
+  return major > 23 || (major === 23 && minor >= 1) || (major === 22 && minor >= 12);
+}
+
+/**
+ * node:net's TCP listener. With `reusePort` (general.so_reuseport) the socket is made and bound
+ * by the @weir/io addon with SO_REUSEPORT and handed to node:net as a descriptor (Node 20 has no
+ * `reusePort`); without the addon, Node's own option where this Node has it, else WEIR_E_LISTEN_REUSEPORT.
+ */
+export async function listen(server: net.Server, host: string, port: number, reusePort = false): Promise<Listening> {
+  if (!reusePort) return { address: await listenOn(server, host, port, { host, port }), drain: null };
+  const loaded = loadNative();
+  if (loaded.io === null) {
+    if (nodeHasReusePort()) return { address: await listenOn(server, host, port, { host, port, reusePort: true }), drain: null };
+    throw new WeirError('WEIR_E_LISTEN_REUSEPORT',
+      `general.so_reuseport needs the @weir/io addon on Node ${process.versions.node} (reusePort came in Node 22.12): ${loaded.reason}`,
+      { host, port, node: process.versions.node });
+  }
+  const io = loaded.io;
+  const ip = await listenIp(host);
+  let fd: number;
+  try {
+    fd = io.bindSocket(ip, port, true);
+  } catch (e) {
+    throw new WeirError('WEIR_E_LISTEN', `cannot listen on ${host}:${port}: ${(e as Error).message}`, { host, port });
+  }
+  const address = await listenOn(server, host, port, { fd });
+  return { address, drain: () => io.acceptAll(fd).map((c) => new net.Socket({ fd: c, readable: true, writable: true })) };
+}
+
+/** The IP a host names: `*` is every IPv4 interface. */
+export async function listenIp(host: string): Promise<string> {
+  return host === '*' ? '0.0.0.0' : net.isIP(host) ? host : (await dns.lookup(host)).address;
+}
+
+function listenOn(server: net.Server, host: string, port: number, options: (net.ListenOptions & { reusePort?: boolean }) | { fd: number }): Promise<net.AddressInfo> {
   return new Promise((resolve, reject) => {
     const onError = (e: Error) => reject(new WeirError('WEIR_E_LISTEN', `cannot listen on ${host}:${port}: ${e.message}`, { host, port }));
     server.once('error', onError);
-    server.listen({ host, port, backlog: 4096 }, () => {
+    server.listen({ ...options, backlog: 4096 } as net.ListenOptions, () => {
       server.off('error', onError);
       resolve(server.address() as net.AddressInfo);
     });
