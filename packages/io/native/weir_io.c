@@ -930,10 +930,17 @@ static napi_value js_listen_close(napi_env env, napi_callback_info info) {
   return out;
 }
 
-/* acceptAll(fd) -> fds: drain the accept queue of a listening socket node:net owns (see drain_accept_queue). */
-static napi_value js_accept_all(napi_env env, napi_callback_info info) {
+/*
+ * stopListening(fd) -> fds: for a listening socket node:net owns. Accept what is queued (see
+ * drain_accept_queue), then shutdown(SHUT_RD): the socket stops listening and leaves the port
+ * (and its SO_REUSEPORT group) in the same call, with the descriptor still node:net's to close.
+ */
+static napi_value js_stop_listening(napi_env env, napi_callback_info info) {
   ARGS(1)
-  return drain_accept_queue(env, (int)arg_num(env, argv[0]), NULL);
+  int fd = (int)arg_num(env, argv[0]);
+  napi_value out = drain_accept_queue(env, fd, NULL);
+  shutdown(fd, SHUT_RD);
+  return out;
 }
 
 static void on_connect(uv_connect_t *req, int status) {
@@ -1181,7 +1188,7 @@ static napi_value init_module(napi_env env, napi_value exports) {
   EXPORT("listen", js_listen);
   EXPORT("listenClose", js_listen_close);
   EXPORT("bindSocket", js_bind_socket);
-  EXPORT("acceptAll", js_accept_all);
+  EXPORT("stopListening", js_stop_listening);
   EXPORT("connect", js_connect);
   EXPORT("adopt", js_adopt);
   EXPORT("write", js_write);

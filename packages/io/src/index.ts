@@ -13,8 +13,11 @@ export interface NativeIo {
   listenClose(handle: unknown, drain?: boolean): number[];
   /** A TCP socket bound to ip:port (SO_REUSEPORT when asked), not listening: for node:net's server.listen({ fd }). */
   bindSocket(ip: string, port: number, reuseport: boolean): number;
-  /** Accept, without blocking, every connection queued on a listening socket: their fds. */
-  acceptAll(fd: number): number[];
+  /**
+   * For a listening socket node:net owns: accept, without blocking, every connection queued on
+   * it (their fds), then stop it listening in the same call (shutdown SHUT_RD); node:net still closes it.
+   */
+  stopListening(fd: number): number[];
   connect(ip: string, port: number): number;
   adopt(id: number, wrapper: object, kind: number, maxMessage: number): boolean;
   write(id: number, bytes: Buffer): boolean;

@@ -27,10 +27,11 @@ export function loadTls(general: ProxyGeneralConfig): ClientTls | null {
 export interface Listening {
   address: net.AddressInfo;
   /**
-   * Accept, without blocking, the connections the kernel has completed but nobody accepted yet;
-   * called right before close, so that closing resets none of them (null: not possible here).
+   * Accept, without blocking, the connections the kernel has completed but nobody accepted yet,
+   * and stop listening in the same native call, so that none is reset: their fds (null: not
+   * possible here). The server is still to be closed.
    */
-  drain: (() => net.Socket[]) | null;
+  drain: (() => number[]) | null;
 }
 
 /** Node versions whose server.listen() takes `reusePort` (v22.12, v23.1). */
@@ -62,7 +63,7 @@ export async function listen(server: net.Server, host: string, port: number, reu
     throw new WeirError('WEIR_E_LISTEN', `cannot listen on ${host}:${port}: ${(e as Error).message}`, { host, port });
   }
   const address = await listenOn(server, host, port, { fd });
-  return { address, drain: () => io.acceptAll(fd).map((c) => new net.Socket({ fd: c, readable: true, writable: true })) };
+  return { address, drain: () => io.stopListening(fd) };
 }
 
 /** The IP a host names: `*` is every IPv4 interface. */
@@ -81,22 +82,60 @@ function listenOn(server: net.Server, host: string, port: number, options: (net.
   });
 }
 
-/** Listen on DIR/.s.PGSQL.PORT, as PostgreSQL clients expect (psql -h DIR -p PORT). A stale socket file is replaced. */
-export async function listenUnix(server: net.Server, dir: string, port: number): Promise<string> {
+/**
+ * Listen on DIR/.s.PGSQL.PORT, as PostgreSQL clients expect (psql -h DIR -p PORT). The socket is
+ * bound under a name of this process's and renamed over the file: a stale file is replaced, and
+ * a weir still running there (a rolling restart, general.so_reuseport) keeps the clients it has
+ * while new ones come here, with no moment without a socket file. close() removes the file only
+ * if it is still this process's (libuv would unlink the name it bound, whoever's it is by then).
+ */
+export async function listenUnix(server: net.Server, dir: string, port: number): Promise<{ file: string; close(): void }> {
   const file = path.join(dir, `.s.PGSQL.${port}`);
+  const bound = `${file}.${process.pid}`;
+  const failed = (e: Error) => new WeirError('WEIR_E_LISTEN', `cannot listen on unix socket ${file} (general.unix_socket_dir): ${e.message}`, { file });
   try {
-    fs.unlinkSync(file);
+    fs.unlinkSync(bound);
   } catch {
     // none there
   }
   await new Promise<void>((resolve, reject) => {
-    const onError = (e: Error) => reject(new WeirError('WEIR_E_LISTEN', `cannot listen on unix socket ${file} (general.unix_socket_dir): ${e.message}`, { file }));
+    const onError = (e: Error) => reject(failed(e));
     server.once('error', onError);
-    server.listen(file, () => {
+    server.listen(bound, () => {
       server.off('error', onError);
       resolve();
     });
   });
-  fs.chmodSync(file, 0o777);
-  return file;
+  let ino: number;
+  try {
+    fs.chmodSync(bound, 0o777);
+    fs.renameSync(bound, file);
+    ino = fs.statSync(file).ino;
+  } catch (e) {
+    server.close();
+    throw failed(e as Error);
+  }
+  return {
+    file,
+    close: () => {
+      server.close();
+      try {
+        if (fs.statSync(file).ino === ino) fs.unlinkSync(file);
+      } catch {
+        // gone already
+      }
+    },
+  };
+}
+
+/**
+ * Linux's net.ipv4.tcp_migrate_req (5.14+): 1 = connections queued or still in their handshake on
+ * a SO_REUSEPORT listener that closes go to another listener of the port; null where there is none.
+ */
+export function tcpMigrateReq(file = '/proc/sys/net/ipv4/tcp_migrate_req'): number | null {
+  try {
+    return Number(fs.readFileSync(file, 'utf8').trim());
+  } catch {
+    return null;
+  }
 }

@@ -28,7 +28,7 @@ import type { PoolMode, ProxyConfig } from './config/schema.js';
 import { poolOptions, resolvedTarget, staticSpecs, targetFingerprint } from './pools.js';
 import { PoolCounters } from './stats.js';
 import { AdminConsole } from './admin/console.js';
-import { listen, listenIp, listenUnix, loadTls } from './listener.js';
+import { listen, listenIp, listenUnix, loadTls, tcpMigrateReq } from './listener.js';
 import { REPORTS } from './tokens.js';
 import { MessageHooks, MESSAGE_HOOKS } from './intercept/hooks.js';
 import type { ProxyGeneralConfig } from './config/general.js';
@@ -81,14 +81,14 @@ export class Proxy implements SessionHost, PoolFactory {
   private readonly plugins: PluginClass[];
   private readonly admin: AdminConsole;
   private readonly server = net.createServer({ noDelay: true, pauseOnConnect: false }, (s) => this.accept(s));
-  private unixServer: net.Server | null = null;
+  private unixListener: { close(): void } | null = null;
   /** The native data plane (general.io native and the addon loaded), or null: node:net. */
   readonly plane: NativePlane | null;
   private readonly planeWhy: string;
   private readonly planeFellBack: boolean;
   private nativeListener: { close(): Array<[number, number]> } | null = null;
   /** node:net's listener: take its queued connections before it closes (null: it cannot). */
-  private nodeDrain: (() => net.Socket[]) | null = null;
+  private nodeDrain: (() => number[]) | null = null;
   private tls: ClientTls | null;
   readonly control = new DatabaseControl();
   private readonly averages = new Averages();
@@ -156,12 +156,14 @@ export class Proxy implements SessionHost, PoolFactory {
     }
     this.logIoPath();
     this.address = await this.listenTcp(g.host, g.port);
+    if (g.so_reuseport) this.logReusePort();
     this.janitor.start();
     this.sampleStats();
     if (g.unix_socket_dir) {
-      this.unixServer = net.createServer((s) => this.accept(s));
-      this.unixServer.on('error', (e) => this.logger.error({ err: e }, 'unix socket listener error'));
-      const file = await listenUnix(this.unixServer, g.unix_socket_dir, this.address.port);
+      const unixServer = net.createServer((s) => this.accept(s));
+      unixServer.on('error', (e) => this.logger.error({ err: e }, 'unix socket listener error'));
+      const { file, close } = await listenUnix(unixServer, g.unix_socket_dir, this.address.port);
+      this.unixListener = { close };
       this.logger.info({ path: file }, `weir listening on unix socket ${file}`);
     }
     // The "listening" line is part of the CLI contract: printed whatever log_level says (unless silent).
@@ -169,6 +171,18 @@ export class Proxy implements SessionHost, PoolFactory {
     announce.info({ address: this.address.address, port: this.address.port, pools: this.kernel.registry.entries().length },
       `weir listening on ${this.address.address}:${this.address.port}`);
     return this.address;
+  }
+
+  /** Once at start with so_reuseport: what happens to connections this listener holds when it closes. */
+  private logReusePort(): void {
+    const migrate = tcpMigrateReq();
+    const drain = this.nativeListener !== null || this.nodeDrain !== null;
+    const queued = drain ? 'connections queued on it are accepted and served before it closes'
+      : 'connections queued on it when it closes are reset (Node\'s own reusePort: no @weir/io addon to accept them first)';
+    const handshakes = migrate === 1 ? 'net.ipv4.tcp_migrate_req is 1: the kernel hands handshakes in progress to another listener'
+      : migrate === 0 ? 'net.ipv4.tcp_migrate_req is 0: handshakes still in progress when it closes are reset (set it to 1; docs/operations.md)'
+        : 'this kernel has no net.ipv4.tcp_migrate_req: handshakes still in progress when it closes are reset';
+    this.logger.info({ so_reuseport: true, drain, tcp_migrate_req: migrate }, `so_reuseport: other weir processes may listen on this port; ${queued}; ${handshakes}`);
   }
 
   /** Once at start: which data path runs, and why it is not the native one when asked for. */
@@ -211,18 +225,17 @@ export class Proxy implements SessionHost, PoolFactory {
    * been hashed there). `admit`: they log in and are served (SIGTERM); else they are refused.
    */
   private closeTcp(admit: boolean): void {
-    const queued: Array<[net.Socket, { plane: NativePlane; id: number } | null]> = [];
+    // Nothing between the last accept and the close: the native call does both.
     const plane = this.plane;
-    if (this.nativeListener !== null && plane !== null) {
-      for (const [id, fd] of this.nativeListener.close()) queued.push([this.nativeLoginSocket(fd), { plane, id }]);
-      this.nativeListener = null;
-    } else {
-      for (const s of this.nodeDrain?.() ?? []) queued.push([s, null]);
-      this.nodeDrain = null;
-    }
+    const pairs = this.nativeListener?.close() ?? [];
+    const fds = this.nodeDrain?.() ?? [];
+    this.nativeListener = null;
+    this.nodeDrain = null;
     this.server.close();
-    if (queued.length > 0) this.logger.info({ connections: queued.length, admitted: admit }, `accepted ${queued.length} queued connection(s) before closing the listener`);
-    for (const [socket, native] of queued) this.accept(socket, native, admit);
+    const queued = pairs.length + fds.length;
+    if (queued > 0) this.logger.info({ connections: queued, admitted: admit }, `accepted ${queued} queued connection(s) as the listener closed`);
+    for (const [id, fd] of pairs) this.accept(this.nativeLoginSocket(fd), { plane: plane!, id }, admit);
+    for (const fd of fds) this.accept(new net.Socket({ fd, readable: true, writable: true }), null, admit);
   }
 
   // ---------------------------------------------------------------- pools
@@ -538,7 +551,7 @@ export class Proxy implements SessionHost, PoolFactory {
     this.shutdownDeadline = kind === 'wait-clients' ? Infinity : Date.now() + (kind === 'fast' ? 0 : this.general().shutdown_timeout);
     this.stopping = (async () => {
       this.logger.info({ kind }, 'weir shutting down');
-      this.unixServer?.close();
+      this.unixListener?.close();
       this.resume();
       for (;;) {
         let left = 0;
