@@ -34,6 +34,8 @@ enum {
 };
 /* Why a link ended, as told to JavaScript. */
 enum { U_TERMINATE = 1, U_BAD_MESSAGE = 2, U_CLOSED = 3, U_SUBSCRIBED = 4 };
+/* link() flags */
+enum { L_TXMODE = 1, L_REARM = 2 };
 
 typedef struct event_s {
   struct event_s *next;
@@ -62,6 +64,13 @@ typedef struct conn_s {
   uint64_t query_t0;
   int64_t query_since, idle_since, tx_since; /* uv_now ms; -1 none */
   uint8_t txmode; /* 1: transaction pooling (release at idle), 0: session */
+  /*
+   * Armed: the client has no server and JavaScript needs no bytes to give it one. Its next
+   * chunk is held here (`arm_held`) and JavaScript hears only `want`; the link it makes then
+   * forwards the held bytes in C. Reads go on meanwhile (a close is seen); a second chunk before
+   * the link sends everything held to JavaScript as data. `rearm`: arm again at this link's release.
+   */
+  uint8_t armed, rearm, arm_held;
   /*
    * Message types JavaScript's framed path (plugins' message hooks) must see: the link stops at
    * the first one. With `sub` set, the client's bytes from that message on are held (its reads
@@ -95,8 +104,9 @@ typedef struct {
 } listener_t;
 
 static napi_env g_env;
-static napi_ref g_cb[8];
-enum { CB_ACCEPT = 0, CB_CONNECTED, CB_DATA, CB_CLOSE, CB_DRAIN, CB_IDLE, CB_UNLINKED, CB_EVENT };
+#define NCB 9
+static napi_ref g_cb[NCB];
+enum { CB_ACCEPT = 0, CB_CONNECTED, CB_DATA, CB_CLOSE, CB_DRAIN, CB_IDLE, CB_UNLINKED, CB_EVENT, CB_WANT };
 static napi_async_context g_async;
 static napi_ref g_resource;
 static double *g_slab;
@@ -657,7 +667,10 @@ static void server_chunk(conn_t *sv, const uint8_t *p, size_t n) {
     flush_events(sv);
     if (sv->closing || cl->closing || sv->peer != cl) return;
     if (idle) {
-      if (release) unlink_pair(cl);
+      if (release) {
+        unlink_pair(cl);
+        cl->armed = cl->rearm;
+      }
       fill_slab(cl, release);
       JS_SCOPE_BEGIN
       napi_value argv[1] = { js_wrapper(cl) };
@@ -692,9 +705,69 @@ static void deliver_js(conn_t *c, const uint8_t *p, size_t n) {
   JS_SCOPE_END
 }
 
+/*
+ * The bytes an armed client sent are plain for a link when they hold no Terminate and no
+ * malformed header: the link forwards them with no call into JavaScript. Anything else goes to
+ * JavaScript as data, which frames, answers or refuses it.
+ */
+static int plain_for_link(const framer_t *like, const uint8_t *p, size_t n) {
+  framer_t f;
+  framer_init(&f, like->max);
+  size_t pos = 0, a, b;
+  framer_chunk(&f);
+  for (;;) {
+    int ev = framer_step(&f, p, n, &pos, &a, &b);
+    if (ev == FR_MORE) return 1;
+    if (ev == FR_BAD || (ev == FR_HEADER && f.type == 'X')) return 0;
+  }
+}
+
+/* An armed client's first bytes: held (reads stopped) until JavaScript links it, which it is asked to. */
+static void client_armed(conn_t *cl, const uint8_t *p, size_t n) {
+  cl->armed = 0;
+  if (!plain_for_link(&cl->fr, p, n)) {
+    deliver_js(cl, p, n);
+    return;
+  }
+  cl->held = malloc(n);
+  if (!cl->held) abort();
+  memcpy(cl->held, p, n);
+  cl->heldlen = n;
+  cl->arm_held = 1;
+  if (!cl->wrapper) return;
+  JS_SCOPE_BEGIN
+  napi_value argv[1] = { js_wrapper(cl) };
+  call_js(CB_WANT, 1, argv);
+  JS_SCOPE_END
+}
+
+/* Bytes held while armed, taken back: `link` forwards them, otherwise JavaScript gets them (takeHeld). */
+static uint8_t *take_armed(conn_t *cl, size_t *n) {
+  if (!cl->arm_held) return NULL;
+  uint8_t *h = cl->held;
+  *n = cl->heldlen;
+  cl->held = NULL;
+  cl->heldlen = 0;
+  cl->arm_held = 0;
+  return h;
+}
+
+/* More bytes before the link: JavaScript frames and queues them all, as it does unarmed. */
+static void client_more(conn_t *cl, const uint8_t *p, size_t n) {
+  size_t held;
+  uint8_t *h = take_armed(cl, &held);
+  uint8_t *all = realloc(h, held + n);
+  if (!all) abort();
+  memcpy(all + held, p, n);
+  deliver_js(cl, all, held + n);
+  free(all);
+}
+
 static void process_chunk(conn_t *c, const uint8_t *p, size_t n) {
   if (c->kind == KIND_SERVER) server_chunk(c, p, n);
   else if (c->mode == MODE_LINKED) client_linked(c, p, n);
+  else if (c->arm_held) client_more(c, p, n);
+  else if (c->armed) client_armed(c, p, n);
   else deliver_js(c, p, n);
 }
 
@@ -729,12 +802,12 @@ static napi_value throw_uv(napi_env env, const char *what, int r) {
   return NULL;
 }
 
-/* init(callbacks: Function[8], slab: Float64Array) */
+/* init(callbacks: Function[NCB], slab: Float64Array) */
 static napi_value js_init(napi_env env, napi_callback_info info) {
   ARGS(2)
   g_env = env;
   napi_get_uv_event_loop(env, &g_loop);
-  for (uint32_t i = 0; i < 8; i++) {
+  for (uint32_t i = 0; i < NCB; i++) {
     napi_value fn;
     napi_get_element(env, argv[0], i, &fn);
     if (g_cb[i]) napi_delete_reference(env, g_cb[i]);
@@ -1045,7 +1118,11 @@ static napi_value js_queued(napi_env env, napi_callback_info info) {
   return ret_num(env, c ? (double)c->queued : 0);
 }
 
-/* link(client, server, transactionMode, pending, unsynced, inTx): forward in C from now on. */
+/*
+ * link(client, server, flags, pending, unsynced, inTx, subscribed?, watch?): forward in C from
+ * now on. flags: L_TXMODE (release at idle), L_REARM (arm the client when the link releases).
+ * Bytes the client sent while armed are forwarded now, counted as the link's.
+ */
 static napi_value js_link(napi_env env, napi_callback_info info) {
   ARGS(8)
   conn_t *cl = arg_conn(env, argv[0]);
@@ -1055,7 +1132,10 @@ static napi_value js_link(napi_env env, napi_callback_info info) {
     return ret_bool(env, 0);
   }
   bool b;
-  cl->txmode = arg_num(env, argv[2]) != 0;
+  int flags = (int)arg_num(env, argv[2]);
+  cl->txmode = (flags & L_TXMODE) != 0;
+  cl->rearm = (flags & L_REARM) != 0;
+  cl->armed = 0;
   cl->pending = (int64_t)arg_num(env, argv[3]);
   napi_get_value_bool(env, argv[4], &b);
   cl->unsynced = b;
@@ -1098,7 +1178,41 @@ static napi_value js_link(napi_env env, napi_callback_info info) {
   cl->mode = sv->mode = MODE_LINKED;
   cl->peer = sv;
   sv->peer = cl;
+  size_t n;
+  uint8_t *h = take_armed(cl, &n);
+  if (h) {
+    client_linked(cl, h, n);
+    free(h);
+  }
   return ret_bool(env, 1);
+}
+
+/* arm(client, on): see conn_t.armed. Off: bytes held while armed come back as data (takeHeld). */
+static napi_value js_arm(napi_env env, napi_callback_info info) {
+  ARGS(2)
+  conn_t *cl = arg_conn(env, argv[0]);
+  bool on = false;
+  napi_get_value_bool(env, argv[1], &on);
+  if (!cl || cl->closing || cl->kind != KIND_CLIENT || cl->mode != MODE_JS) return ret_bool(env, 0);
+  cl->armed = on;
+  return ret_bool(env, 1);
+}
+
+/* takeHeld(client) -> Buffer | null: the bytes held while armed (reads go on in js mode). */
+static napi_value js_take_held(napi_env env, napi_callback_info info) {
+  ARGS(1)
+  conn_t *cl = arg_conn(env, argv[0]);
+  napi_value v;
+  size_t n = 0;
+  uint8_t *h = cl ? take_armed(cl, &n) : NULL;
+  if (!h) {
+    napi_get_null(env, &v);
+    return v;
+  }
+  void *data;
+  napi_create_buffer_copy(env, n, h, &data, &v);
+  free(h);
+  return v;
 }
 
 /* The link's state into the slab (its counters handed over and reset); `end`: back to js mode. */
@@ -1201,6 +1315,8 @@ static napi_value init_module(napi_env env, napi_value exports) {
   EXPORT("peek", js_peek);
   EXPORT("atBoundary", js_at_boundary);
   EXPORT("linkLog", js_link_log);
+  EXPORT("arm", js_arm);
+  EXPORT("takeHeld", js_take_held);
   EXPORT("frames", js_frames);
   return exports;
 }

@@ -25,12 +25,20 @@ export interface NativeIo {
   close(id: number): void;
   pause(id: number, paused: boolean): void;
   queued(id: number): number;
-  /** `subscribed`: a 32-byte mask of client message types the link stops at (held until the server owes nothing). */
   /**
+   * `flags`: LINK.txMode (release at idle), LINK.rearm (arm the client when the link releases).
    * `subscribed`: a 32-byte mask of client message types the link stops at (held until the server
    * owes nothing). `watch` > 0: log up to that many answer-ending server message types (linkLog).
+   * Bytes the client sent while armed are forwarded by the link.
    */
-  link(client: number, server: number, transactionMode: number, pending: number, unsynced: boolean, inTx: boolean, subscribed?: Buffer | null, watch?: number): boolean;
+  link(client: number, server: number, flags: number, pending: number, unsynced: boolean, inTx: boolean, subscribed?: Buffer | null, watch?: number): boolean;
+  /**
+   * Arm a client with no server: its next bytes are held in the addon and the `want` callback
+   * asks for a link, which forwards them. False when the client cannot be armed (linked, closed).
+   */
+  arm(client: number, on: boolean): boolean;
+  /** The bytes an armed client sent, taken back as data (reads go on), or null when none are held. */
+  takeHeld(client: number): Buffer | null;
   /** The answer-ending server message types of the last watched link, in order (null: more than it could hold). */
   linkLog(client: number): Buffer | null;
   unlink(client: number): boolean;
@@ -41,7 +49,9 @@ export interface NativeIo {
 }
 
 /** Callback order for init(). */
-export const CB = { accept: 0, connected: 1, data: 2, close: 3, drain: 4, idle: 5, unlinked: 6, event: 7 } as const;
+export const CB = { accept: 0, connected: 1, data: 2, close: 3, drain: 4, idle: 5, unlinked: 6, event: 7, want: 8 } as const;
+/** link() flags. */
+export const LINK = { txMode: 1, rearm: 2 } as const;
 /** Connection kinds for adopt(). */
 export const KIND = { client: 1, server: 2 } as const;
 /** Fields of the slab the addon fills before it reports a link's state. */

@@ -1,6 +1,6 @@
 import net from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CB, KIND, SLAB, loadNative } from './index.js';
+import { KIND, LINK, SLAB, loadNative } from './index.js';
 
 const loaded = loadNative();
 
@@ -52,6 +52,7 @@ describe.skipIf(loaded.io === null)('native link: a client and a server forwarde
     () => events.push(`idle released=${slab[SLAB.released]} queries=${slab[SLAB.queries]} in=${slab[SLAB.bytesIn]} out=${slab[SLAB.bytesOut]}`),
     (_wr: object, why: number) => events.push(`unlinked ${why}`),
     (_wr: object, type: number) => events.push(`event ${String.fromCharCode(type)}`),
+    (wr: object) => events.push(wr === w.client ? 'want' : 'want?'),
   ] as never, slab);
   const closers: (() => void)[] = [];
   afterAll(() => closers.forEach((c) => c()));
@@ -172,6 +173,74 @@ describe.skipIf(loaded.io === null)('native link: a client and a server forwarde
     expect(io.linkLog(w.client.id)).toBeNull(); // not watched
     io.unlink(w.client.id);
     sock.destroy();
+    io.close(w.server.id);
+  });
+
+  it('an armed client: its next chunk waits in C, JavaScript hears only want, and the link forwards it', async () => {
+    events.length = 0;
+    clientData.length = 0;
+    const sock = await pair(5);
+    const answers: Buffer[] = [];
+    sock.on('data', (d) => answers.push(d));
+    expect(io.arm(w.client.id, true)).toBe(true);
+    sock.write(q('select 1'));
+    const seen = () => events.filter((e) => !e.endsWith('closed'));
+    await until(() => events.includes('want'));
+    expect(seen()).toEqual(['want']);
+    expect(clientData).toEqual([]);
+    // The link forwards what was held, counted as its own; rearm arms the client at the release.
+    expect(io.link(w.client.id, w.server.id, LINK.txMode | LINK.rearm, 0, false, false)).toBe(true);
+    await until(() => seen().length >= 2);
+    expect(seen()).toEqual(['want', 'idle released=1 queries=1 in=14 out=20']);
+    expect(Buffer.concat(answers).subarray(-6)).toEqual(Buffer.from([0x5a, 0, 0, 0, 5, 0x49]));
+    // Armed again: the next transaction asks again. Taken back, the bytes come as data.
+    sock.write(q('select 2'));
+    await until(() => seen().length >= 3);
+    expect(seen()[2]).toBe('want');
+    expect(io.takeHeld(w.client.id)).toEqual(q('select 2'));
+    expect(io.takeHeld(w.client.id)).toBeNull();
+    // Not armed now: bytes go to JavaScript as before.
+    sock.write(q('select 3'));
+    await until(() => clientData.length > 0);
+    expect(Buffer.concat(clientData)).toEqual(q('select 3'));
+    expect(seen().length).toBe(3);
+    sock.destroy();
+    io.close(w.server.id);
+  });
+  it('an armed client: a Terminate, a lying length, or a second chunk before the link go to JavaScript as data', async () => {
+    events.length = 0;
+    clientData.length = 0;
+    const sock = await pair(6);
+    const terminate = Buffer.from([0x58, 0, 0, 0, 4]);
+    const asked = () => events.filter((e) => e === 'want').length;
+    io.arm(w.client.id, true);
+    sock.write(Buffer.concat([q('select 1'), terminate]));
+    await until(() => clientData.length > 0);
+    expect(Buffer.concat(clientData)).toEqual(Buffer.concat([q('select 1'), terminate]));
+    expect(asked()).toBe(0);
+    clientData.length = 0;
+    io.arm(w.client.id, true);
+    const bad = Buffer.from([0x51, 0x7f, 0xff, 0xff, 0xff, 1, 2, 3]);
+    sock.write(bad);
+    await until(() => clientData.length > 0);
+    expect(Buffer.concat(clientData)).toEqual(bad);
+    expect(asked()).toBe(0);
+    clientData.length = 0;
+    io.arm(w.client.id, true);
+    sock.write(q('select 2'));
+    await until(() => events.includes('want'));
+    sock.write(q('select 3'));
+    await until(() => clientData.length > 0);
+    expect(Buffer.concat(clientData)).toEqual(Buffer.concat([q('select 2'), q('select 3')]));
+    expect(io.takeHeld(w.client.id)).toBeNull();
+    // Closed while armed and holding: the close is seen (reads go on) and nothing leaks.
+    const closedBefore = events.filter((e) => e === 'client-closed').length;
+    io.arm(w.client.id, true);
+    sock.write(q('select 4'));
+    await until(() => asked() === 2);
+    sock.destroy();
+    await until(() => events.filter((e) => e === 'client-closed').length > closedBefore);
+    expect(events.filter((e) => e === 'client-closed').length).toBe(closedBefore + 1);
     io.close(w.server.id);
   });
 });

@@ -19,7 +19,7 @@ import type { SessionHost, LoginTarget, SessionTimeouts } from './host.js';
 import type { PoolMode } from '../config/schema.js';
 import { HandOff, Interceptor, type InterceptIO } from '../intercept/interceptor.js';
 import { messageHookFailed } from '../intercept/hooks.js';
-import { NativeSocket, SLAB, UNLINK, type NativeLinkSink, type NativePlane, type Wire } from '../stream/native.js';
+import { LINK, NativeSocket, SLAB, UNLINK, type NativeLinkSink, type NativePlane, type Wire } from '../stream/native.js';
 
 export const ADMIN_DATABASE = 'weir';
 /** Database names that reach the admin console (`pgbouncer` too, for PgBouncer's tools and habits). */
@@ -343,6 +343,7 @@ export class ClientSession implements ScanSink, ServerOwner, InterceptIO, Native
     this.socket.on('data', (chunk: Buffer) => this.onClientData(chunk));
     if (this.mode === 'session') this.acquire();
     if (leftover) this.onClientData(leftover);
+    else this.arm();
   }
 
   /**
@@ -710,9 +711,51 @@ export class ClientSession implements ScanSink, ServerOwner, InterceptIO, Native
     }
     if (this.draining) this.retire(server);
     else this.tryLink(server);
+    if (this.heldInPlane) {
+      // What the armed client sent waits in the plane: the link took it, or it comes here now.
+      this.heldInPlane = false;
+      const cs = this.socket as NativeSocket;
+      const bytes = this.linked ? null : cs.plane.io.takeHeld(cs.id);
+      if (bytes !== null) this.onClientData(bytes);
+    }
   }
 
   // ---------------------------------------------------------------- native link
+
+  /** Bytes an armed client sent wait in the plane for the link this session is making. */
+  private heldInPlane = false;
+
+  /**
+   * Native path, transaction mode, nothing for JavaScript to see in the client's messages (no
+   * framed path): the client is armed between transactions, so its next transaction's bytes wait
+   * in the plane and JavaScript is asked only for a server ({@link linkWant}).
+   */
+  private armable(): boolean {
+    return this.mode === 'transaction' && this.interceptor === null && !this.intercepting && !this.draining && !this.closed &&
+      this.socket instanceof NativeSocket;
+  }
+
+  private arm(): void {
+    if (!this.armable() || this.server !== null || this.acquiring) return;
+    const cs = this.socket as NativeSocket;
+    cs.client = this;
+    cs.plane.io.arm(cs.id, true);
+  }
+
+  /** NativeLinkSink: an armed client sent bytes (held in the plane): find it a server. */
+  linkWant(): void {
+    if (this.closed || this.draining) return;
+    const cs = this.socket as NativeSocket;
+    if (this.server !== null || this.acquiring) {
+      const bytes = cs.plane.io.takeHeld(cs.id);
+      if (bytes !== null) this.onClientData(bytes);
+      return;
+    }
+    this.heldInPlane = true;
+    this.idleSince = -1;
+    if (this.txSince < 0) this.txSince = this.host.coarseNow;
+    this.acquire();
+  }
 
   /**
    * Native path: with nothing for JavaScript to do per message (no framed path, no hidden query,
@@ -733,15 +776,20 @@ export class ClientSession implements ScanSink, ServerOwner, InterceptIO, Native
     // server owes nothing); watched, also at every message the server would answer.
     const watched = ic !== null && handOff === HandOff.Watched;
     const mask = ic === null ? null : this.host.messageHooks().clientMask(watched);
-    if (!cs.plane.io.link(cs.id, ss.id, this.mode === 'transaction' ? 1 : 0, this.pending, this.unsynced, this.txSince >= 0, mask,
-      watched ? 2 * ic.owed + 8 : 0)) {
-      return;
-    }
-    if (watched) server.errorLog = [];
-    else ic?.handOff();
+    const flags = (this.mode === 'transaction' ? LINK.txMode : 0) | (this.armable() ? LINK.rearm : 0);
+    // Linked before the call: the plane may report on the link inside it (held bytes it forwards).
     cs.link = this;
     this.linked = true;
     this.cutMidMessage = false;
+    if (watched) server.errorLog = [];
+    if (!cs.plane.io.link(cs.id, ss.id, flags, this.pending, this.unsynced, this.txSince >= 0, mask, watched ? 2 * ic.owed + 8 : 0)) {
+      cs.link = null;
+      this.linked = false;
+      if (watched) server.errorLog = null;
+      return;
+    }
+    if (flags & LINK.rearm) cs.client = this;
+    if (!watched) ic?.handOff();
   }
 
   /** The link's state (counters since the last report, ages of the open query/transaction) from the plane. */

@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type net from 'node:net';
-import { CB, KIND, SLAB, UNLINK, loadNative, type NativeIo } from '@weir/io';
+import { CB, KIND, LINK, SLAB, UNLINK, loadNative, type NativeIo } from '@weir/io';
 
 /** What a server connection hears from the native plane (its bytes are framed in C). */
 export interface NativeServerSink {
@@ -8,10 +8,12 @@ export interface NativeServerSink {
   nativeEvent(type: number, body: Buffer): void;
 }
 
-/** What a linked client session hears: release and idle points, and the end of its link. */
+/** What a client session hears: release and idle points, the end of its link, an armed client's bytes. */
 export interface NativeLinkSink {
   linkIdle(slab: Float64Array): void;
   linkEnded(reason: number, slab: Float64Array): void;
+  /** The client was armed (see NativeIo.arm) and sent bytes: they wait in the plane for a link. */
+  linkWant(): void;
 }
 
 /**
@@ -25,6 +27,8 @@ export class NativeSocket extends EventEmitter {
   server: NativeServerSink | null = null;
   /** Set while a client is linked to a server. */
   link: NativeLinkSink | null = null;
+  /** Set on a client that may be armed: who hears `want`. */
+  client: NativeLinkSink | null = null;
 
   constructor(
     readonly plane: NativePlane,
@@ -141,6 +145,7 @@ export class NativePlane {
       sink?.linkEnded(why, slab);
     };
     cbs[CB.event] = (w: NativeSocket, type: number, body: Buffer) => w.server?.nativeEvent(type, body);
+    cbs[CB.want] = (w: NativeSocket) => w.client?.linkWant();
     io.init(cbs, slab);
   }
 
@@ -223,4 +228,4 @@ export class NativePlane {
 
 }
 
-export { SLAB, UNLINK };
+export { LINK, SLAB, UNLINK };
