@@ -4,11 +4,15 @@
  * (the kernel spreads new connections over both); A gets SIGTERM: it stops accepting (what its
  * accept queue holds is taken and served), lets transactions in flight finish, closes each client
  * as its transaction ends, and exits. pgbench reports 0 failed transactions and no aborted client,
- * and both processes served clients. Runs on the native path (project e2e) and on node:net
+ * and both processes served clients; the unix socket (general.unix_socket_dir) is B's afterwards.
+ * Runs on the native path (project e2e) and on node:net
  * (e2e-node, WEIR_IO=node: the addon binds the socket and node:net listens on its descriptor).
  */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { adminShow, pgbench, startStack, USERS, type Stack, type WeirInstance } from './helpers.js';
+import { adminShow, pgbench, PSQL, run, startStack, USERS, type Stack, type WeirInstance } from './helpers.js';
 
 let stack: Stack;
 
@@ -45,7 +49,9 @@ describe('rolling restart on a shared port (general.so_reuseport)', () => {
   });
 
   it('pgbench -C across a switch from weir A to weir B: 0 failed transactions, both served', async () => {
-    const a = await stack.startAnotherWeir({ general: { so_reuseport: 'true', shutdown_timeout: '30s' } });
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'weir-rolling-'));
+    fs.chmodSync(dir, 0o755);
+    const a = await stack.startAnotherWeir({ general: { so_reuseport: 'true', shutdown_timeout: '30s', unix_socket_dir: dir } });
     const port = a.port;
     const bench = pgbench(port, {
       user: USERS.md5.name,
@@ -58,7 +64,7 @@ describe('rolling restart on a shared port (general.so_reuseport)', () => {
     let b: WeirInstance | undefined;
     try {
       await loginsReach(a, 50, 0, 30_000);
-      b = await stack.startAnotherWeir({ general: { so_reuseport: 'true', port } });
+      b = await stack.startAnotherWeir({ general: { so_reuseport: 'true', port, unix_socket_dir: dir } });
       expect(b.port).toBe(port);
       // The kernel hands new connections to both: wait until B has served some.
       await loginsReach(b, 20, 0, 30_000);
@@ -83,10 +89,15 @@ describe('rolling restart on a shared port (general.so_reuseport)', () => {
       const row = stats.rows.find((r) => r.database === 'appdb');
       expect(Number(row?.total_xact_count ?? 0)).toBeGreaterThan(0);
       expect(Number(row.total_xact_count)).toBeLessThan(processed);
+      // A closing did not take B's unix socket with it.
+      const unix = await run(PSQL, ['-X', '-At', '-h', dir, '-p', String(port), '-U', USERS.md5.name, '-d', 'appdb', '-c', 'select 42'],
+        { env: { PGPASSWORD: USERS.md5.password } });
+      expect(unix.stdout.trim(), unix.stderr).toBe('42');
     } finally {
       await bench.catch(() => {});
       await b?.stop('SIGINT').catch(() => {});
       await a.stop('SIGKILL').catch(() => {});
+      fs.rmSync(dir, { recursive: true, force: true });
     }
   });
 });
