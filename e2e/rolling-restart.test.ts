@@ -8,11 +8,17 @@
  * Runs on the native path (project e2e) and on node:net
  * (e2e-node, WEIR_IO=node: the addon binds the socket and node:net listens on its descriptor).
  */
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { adminShow, pgbench, PSQL, run, startStack, USERS, type Stack, type WeirInstance } from './helpers.js';
+import pg from 'pg';
+import {
+  adminShow, frontendMessage, parseErrorResponse, pgbench, PSQL, queryMessage, rawSocket, run, startStack, startupMessage, USERS,
+  type Stack, type WeirInstance,
+} from './helpers.js';
 
 let stack: Stack;
 
@@ -40,6 +46,87 @@ async function loginsReach(w: WeirInstance, n: number, from: number, ms: number)
   }
   expect(count).toBe(n);
 }
+
+/** Backend messages off a raw socket, each read raced against a bound. */
+function reader(socket: net.Socket) {
+  let buf = Buffer.alloc(0);
+  let closed = false;
+  let wake: (() => void) | null = null;
+  socket.on('data', (d) => { buf = Buffer.concat([buf, d]); wake?.(); });
+  socket.on('close', () => { closed = true; wake?.(); });
+  socket.on('error', () => {});
+  return {
+    async next(ms = 10_000): Promise<{ type: string; body: Buffer } | 'closed'> {
+      const deadline = Date.now() + ms;
+      while (buf.length < 5 || buf.length < 1 + buf.readInt32BE(1)) {
+        if (closed) return 'closed';
+        if (Date.now() >= deadline) throw new Error(`no whole message within ${ms} ms (have ${buf.length} bytes)`);
+        await new Promise<void>((r) => { wake = r; setTimeout(r, 100); });
+        wake = null;
+      }
+      const len = buf.readInt32BE(1);
+      const m = { type: String.fromCharCode(buf[0]!), body: buf.subarray(5, 1 + len) };
+      buf = buf.subarray(1 + len);
+      return m;
+    },
+  };
+}
+
+/** A message back as wire bytes (for parseErrorResponse). */
+const wire = (m: { type: string; body: Buffer }) => frontendMessage(m.type, m.body);
+
+describe('SIGTERM closes clients at transaction boundaries only', () => {
+  it('a client still logging in finishes its login; it and a logged-in idle client each run one more transaction, then are closed', async () => {
+    const w = await stack.startAnotherWeir({ general: { shutdown_timeout: '60s' } });
+    const idle = new pg.Client(stack.conn(USERS.md5, 'appdb', w.port));
+    const idleErrors: string[] = [];
+    idle.on('error', (e) => idleErrors.push(e.message));
+    await idle.connect();
+    const raw = await rawSocket(w.port); // connected, startup not sent yet
+    const r = reader(raw);
+    const mark = w.logs.length;
+    const exited = w.stop('SIGTERM');
+    try {
+      await w.waitForLog(/weir shutting down/, 10_000, mark);
+      // Login after the signal: answered with an md5 challenge, not 57P03.
+      raw.write(startupMessage({ user: USERS.md5.name, database: 'appdb' }));
+      const challenge = await r.next();
+      expect(challenge !== 'closed' && challenge.type, JSON.stringify(challenge !== 'closed' && parseErrorResponse(wire(challenge)))).toBe('R');
+      const salt = (challenge as { body: Buffer }).body.subarray(4, 8);
+      const inner = createHash('md5').update(USERS.md5.password + USERS.md5.name).digest('hex');
+      raw.write(frontendMessage('p', `md5${createHash('md5').update(Buffer.concat([Buffer.from(inner), salt])).digest('hex')}\0`));
+      const types: string[] = [];
+      for (let i = 0; i < 50; i++) {
+        const m = await r.next();
+        if (m === 'closed') break;
+        types.push(m.type);
+        if (m.type === 'Z') break;
+      }
+      expect(types[0]).toBe('R'); // AuthenticationOk
+      expect(types.at(-1)).toBe('Z');
+      // Its transaction runs, then weir closes it (57P01 after the ReadyForQuery).
+      raw.write(queryMessage('select 7'));
+      const after: string[] = [];
+      let fatal: Record<string, string> | undefined;
+      for (let i = 0; i < 50; i++) {
+        const m = await r.next();
+        if (m === 'closed') { after.push('closed'); break; }
+        after.push(m.type);
+        if (m.type === 'E') fatal = parseErrorResponse(wire(m));
+      }
+      expect(after).toEqual(['T', 'D', 'C', 'Z', 'E', 'closed']);
+      expect(fatal?.C).toBe('57P01');
+      // The idle client that logged in before the signal: served once more, then closed.
+      expect((await idle.query('select 8 as n')).rows).toEqual([{ n: 8 }]);
+      expect(await exited, w.logs.slice(-20).join('\n')).toBe(0);
+      await expect(idle.query('select 9')).rejects.toThrow();
+    } finally {
+      raw.destroy();
+      await idle.end().catch(() => {});
+      await exited.catch(() => {});
+    }
+  });
+});
 
 describe('rolling restart on a shared port (general.so_reuseport)', () => {
   it('without so_reuseport a second weir cannot listen on the port', async () => {
