@@ -79,8 +79,7 @@ describe('SIGTERM closes clients at transaction boundaries only', () => {
   it('a client still logging in finishes its login; it and a logged-in idle client each run one more transaction, then are closed', async () => {
     const w = await stack.startAnotherWeir({ general: { shutdown_timeout: '60s' } });
     const idle = new pg.Client(stack.conn(USERS.md5, 'appdb', w.port));
-    const idleErrors: string[] = [];
-    idle.on('error', (e) => idleErrors.push(e.message));
+    idle.on('error', () => {}); // its 57P01 when weir closes it
     await idle.connect();
     const raw = await rawSocket(w.port); // connected, startup not sent yet
     const r = reader(raw);

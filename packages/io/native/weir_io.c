@@ -899,16 +899,26 @@ static int arg_flag(napi_env env, napi_value v) {
   return b ? 1 : 0;
 }
 
+/* bound_socket for JavaScript's (ip, port, reuseport) arguments: the fd, or -1 with an exception pending. */
+static int js_bound_socket(napi_env env, napi_value ip, napi_value port, napi_value reuseport, const char *what) {
+  struct sockaddr_storage ss;
+  if (parse_addr(env, ip, (int)arg_num(env, port), &ss) != 0) {
+    napi_throw_error(env, "WEIR_E_LISTEN", "not an IP address");
+    return -1;
+  }
+  int fd = bound_socket(&ss, arg_flag(env, reuseport));
+  if (fd < 0) {
+    throw_uv(env, what, fd);
+    return -1;
+  }
+  return fd;
+}
+
 /* listen(ip, port, backlog, id, reuseport?) -> { handle, port } */
 static napi_value js_listen(napi_env env, napi_callback_info info) {
   ARGS(5)
-  struct sockaddr_storage ss;
-  if (parse_addr(env, argv[0], (int)arg_num(env, argv[1]), &ss) != 0) {
-    napi_throw_error(env, "WEIR_E_LISTEN", "not an IP address");
-    return NULL;
-  }
-  int fd = bound_socket(&ss, arg_flag(env, argv[4]));
-  if (fd < 0) return throw_uv(env, "listen", fd);
+  int fd = js_bound_socket(env, argv[0], argv[1], argv[4], "listen");
+  if (fd < 0) return NULL;
   listener_t *l = calloc(1, sizeof(*l));
   if (!l) abort();
   l->id = (uint32_t)arg_num(env, argv[3]);
@@ -937,14 +947,8 @@ static napi_value js_listen(napi_env env, napi_callback_info info) {
 /* bindSocket(ip, port, reuseport) -> fd: a bound TCP socket for node:net to listen on (server.listen({ fd })). */
 static napi_value js_bind_socket(napi_env env, napi_callback_info info) {
   ARGS(3)
-  struct sockaddr_storage ss;
-  if (parse_addr(env, argv[0], (int)arg_num(env, argv[1]), &ss) != 0) {
-    napi_throw_error(env, "WEIR_E_LISTEN", "not an IP address");
-    return NULL;
-  }
-  int fd = bound_socket(&ss, arg_flag(env, argv[2]));
-  if (fd < 0) return throw_uv(env, "bind", fd);
-  return ret_num(env, fd);
+  int fd = js_bound_socket(env, argv[0], argv[1], argv[2], "bind");
+  return fd < 0 ? NULL : ret_num(env, fd);
 }
 
 /*
