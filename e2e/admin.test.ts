@@ -188,7 +188,7 @@ describe('shutting down', () => {
   it('SIGTERM with a transaction that never ends: cut after shutdown_timeout (2s), not committed, exit 0', async () => {
     const w = await stack.startAnotherWeir({ general: { shutdown_timeout: '2s' } });
     const c = await client(w.port);
-    const idle = await client(w.port); // a client with no transaction: closed at once
+    const idle = await client(w.port); // a client that runs no transaction: closed at shutdown_timeout
     await c.query('BEGIN');
     await c.query(`INSERT INTO t VALUES ('sigterm-timeout')`);
     const code = await w.stop('SIGTERM'); // never COMMIT

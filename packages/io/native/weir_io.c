@@ -7,6 +7,7 @@
  *            (ParameterStatus, ErrorResponse) and the end of the link.
  * N-API and libuv only: one build serves every Node version with N-API 8.
  */
+#define _GNU_SOURCE /* accept4 */
 #include <node_api.h>
 #include <uv.h>
 #include <stdlib.h>
@@ -15,6 +16,9 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <arpa/inet.h>
+#include <sys/socket.h>
+#include <errno.h>
+#include <stdbool.h>
 #include "framer.h"
 
 #define READ_SIZE 65536
@@ -832,6 +836,18 @@ static napi_value js_init(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* A duplicate of an accepted connection's descriptor, for the login on node:net; -1 (and the handle closed) if none. */
+static int dup_accepted(conn_t *c) {
+  uv_os_fd_t fd;
+  uv_fileno((uv_handle_t *)&c->tcp, &fd);
+  int dupfd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+  if (dupfd < 0) {
+    c->closing = 1;
+    uv_close((uv_handle_t *)&c->tcp, on_closed);
+  }
+  return dupfd;
+}
+
 static void on_connection(uv_stream_t *server, int status) {
   listener_t *l = (listener_t *)server->data;
   if (status < 0 || l->closing) return;
@@ -842,14 +858,8 @@ static void on_connection(uv_stream_t *server, int status) {
     c->closing = 1;
     return;
   }
-  uv_os_fd_t fd;
-  uv_fileno((uv_handle_t *)&c->tcp, &fd);
-  int dupfd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
-  if (dupfd < 0) {
-    c->closing = 1;
-    uv_close((uv_handle_t *)&c->tcp, on_closed);
-    return;
-  }
+  int dupfd = dup_accepted(c);
+  if (dupfd < 0) return;
   JS_SCOPE_BEGIN
   napi_value argv[3] = { js_num(l->id), js_num(conn_id(c)), js_num(dupfd) };
   call_js(CB_ACCEPT, 3, argv);
@@ -864,20 +874,58 @@ static int parse_addr(napi_env env, napi_value host, int port, struct sockaddr_s
   return uv_ip6_addr(ip, port, (struct sockaddr_in6 *)ss);
 }
 
-/* listen(ip, port, backlog, id) -> bound port */
-static napi_value js_listen(napi_env env, napi_callback_info info) {
-  ARGS(4)
-  struct sockaddr_storage ss;
-  if (parse_addr(env, argv[0], (int)arg_num(env, argv[1]), &ss) != 0) {
-    napi_throw_error(env, "WEIR_E_LISTEN", "not an IP address");
-    return NULL;
+/*
+ * A TCP socket bound to ss, not yet listening: SO_REUSEADDR (as libuv's bind) and, when asked,
+ * SO_REUSEPORT, set before bind so that several processes can share the address. -errno on failure.
+ */
+static int bound_socket(const struct sockaddr_storage *ss, int reuseport) {
+  int fd = socket(ss->ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) return -errno;
+  int on = 1;
+  socklen_t len = ss->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+  if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on) != 0 ||
+      (reuseport && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof on) != 0) ||
+      bind(fd, (const struct sockaddr *)ss, len) != 0) {
+    int e = -errno;
+    close(fd);
+    return e;
   }
+  return fd;
+}
+
+static int arg_flag(napi_env env, napi_value v) {
+  bool b = false;
+  napi_get_value_bool(env, v, &b);
+  return b ? 1 : 0;
+}
+
+/* bound_socket for JavaScript's (ip, port, reuseport) arguments: the fd, or -1 with an exception pending. */
+static int js_bound_socket(napi_env env, napi_value ip, napi_value port, napi_value reuseport, const char *what) {
+  struct sockaddr_storage ss;
+  if (parse_addr(env, ip, (int)arg_num(env, port), &ss) != 0) {
+    napi_throw_error(env, "WEIR_E_LISTEN", "not an IP address");
+    return -1;
+  }
+  int fd = bound_socket(&ss, arg_flag(env, reuseport));
+  if (fd < 0) {
+    throw_uv(env, what, fd);
+    return -1;
+  }
+  return fd;
+}
+
+/* listen(ip, port, backlog, id, reuseport?) -> { handle, port } */
+static napi_value js_listen(napi_env env, napi_callback_info info) {
+  ARGS(5)
+  int fd = js_bound_socket(env, argv[0], argv[1], argv[4], "listen");
+  if (fd < 0) return NULL;
   listener_t *l = calloc(1, sizeof(*l));
   if (!l) abort();
   l->id = (uint32_t)arg_num(env, argv[3]);
   uv_tcp_init(g_loop, &l->tcp);
   l->tcp.data = l;
-  int r = uv_tcp_bind(&l->tcp, (struct sockaddr *)&ss, 0);
+  int r = uv_tcp_open(&l->tcp, fd);
+  if (r != 0) close(fd);
   if (r == 0) r = uv_listen((uv_stream_t *)&l->tcp, (int)arg_num(env, argv[2]), on_connection);
   if (r != 0) {
     uv_close((uv_handle_t *)&l->tcp, (uv_close_cb)free);
@@ -896,15 +944,80 @@ static napi_value js_listen(napi_env env, napi_callback_info info) {
   return obj;
 }
 
+/* bindSocket(ip, port, reuseport) -> fd: a bound TCP socket for node:net to listen on (server.listen({ fd })). */
+static napi_value js_bind_socket(napi_env env, napi_callback_info info) {
+  ARGS(3)
+  int fd = js_bound_socket(env, argv[0], argv[1], argv[2], "bind");
+  return fd < 0 ? NULL : ret_num(env, fd);
+}
+
+/*
+ * Connections already in a listening socket's accept queue, taken with non-blocking accepts until
+ * none is left: what a listener closing right after this would otherwise reset. fds, caller owns.
+ */
+static napi_value drain_accept_queue(napi_env env, int lfd, listener_t *l) {
+  napi_value out;
+  napi_create_array(env, &out);
+  uint32_t k = 0;
+  for (;;) {
+    int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd < 0) {
+      if (errno == EINTR || errno == ECONNABORTED) continue;
+      break; /* EAGAIN: the queue is empty (or the socket is not listening) */
+    }
+    if (l == NULL) {
+      napi_set_element(env, out, k++, ret_num(env, fd));
+      continue;
+    }
+    conn_t *c = slot_alloc();
+    uv_tcp_init(g_loop, &c->tcp);
+    if (uv_tcp_open(&c->tcp, fd) != 0) {
+      close(fd);
+      c->closing = 1;
+      uv_close((uv_handle_t *)&c->tcp, on_closed);
+      continue;
+    }
+    int dupfd = dup_accepted(c);
+    if (dupfd < 0) continue;
+    napi_set_element(env, out, k++, ret_num(env, conn_id(c)));
+    napi_set_element(env, out, k++, ret_num(env, dupfd));
+  }
+  return out;
+}
+
+/*
+ * listenClose(handle, drain?) -> [id, fd, id, fd, …]: close the listener. With drain, the
+ * connections in its accept queue are accepted first (as the accept callback's pairs, returned
+ * rather than called back) and the socket closes in the same call, so none is reset.
+ */
 static napi_value js_listen_close(napi_env env, napi_callback_info info) {
-  ARGS(1)
+  ARGS(2)
   listener_t *l;
   napi_get_value_external(env, argv[0], (void **)&l);
+  napi_value out = NULL;
   if (l && !l->closing) {
+    if (arg_flag(env, argv[1])) {
+      uv_os_fd_t lfd;
+      if (uv_fileno((uv_handle_t *)&l->tcp, &lfd) == 0) out = drain_accept_queue(env, lfd, l);
+    }
     l->closing = 1;
     uv_close((uv_handle_t *)&l->tcp, (uv_close_cb)free);
   }
-  return NULL;
+  if (out == NULL) napi_create_array(env, &out);
+  return out;
+}
+
+/*
+ * stopListening(fd) -> fds: for a listening socket node:net owns. Accept what is queued (see
+ * drain_accept_queue), then shutdown(SHUT_RD): the socket stops listening and leaves the port
+ * (and its SO_REUSEPORT group) in the same call, with the descriptor still node:net's to close.
+ */
+static napi_value js_stop_listening(napi_env env, napi_callback_info info) {
+  ARGS(1)
+  int fd = (int)arg_num(env, argv[0]);
+  napi_value out = drain_accept_queue(env, fd, NULL);
+  shutdown(fd, SHUT_RD);
+  return out;
 }
 
 static void on_connect(uv_connect_t *req, int status) {
@@ -1192,6 +1305,8 @@ static napi_value init_module(napi_env env, napi_value exports) {
   EXPORT("init", js_init);
   EXPORT("listen", js_listen);
   EXPORT("listenClose", js_listen_close);
+  EXPORT("bindSocket", js_bind_socket);
+  EXPORT("stopListening", js_stop_listening);
   EXPORT("connect", js_connect);
   EXPORT("adopt", js_adopt);
   EXPORT("write", js_write);

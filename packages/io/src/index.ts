@@ -4,8 +4,20 @@ import path from 'node:path';
 /** The addon's functions (see native/weir_io.c for each one's contract). */
 export interface NativeIo {
   init(callbacks: readonly ((...args: never[]) => void)[], slab: Float64Array): void;
-  listen(ip: string, port: number, backlog: number, id: number): { handle: unknown; port: number };
-  listenClose(handle: unknown): void;
+  /** `reuseport`: SO_REUSEPORT before bind, so other processes can listen on the same address. */
+  listen(ip: string, port: number, backlog: number, id: number, reuseport?: boolean): { handle: unknown; port: number };
+  /**
+   * Close a listener. `drain`: first accept what is queued (pairs [id, fd, …] as the accept
+   * callback's, returned), so that closing resets no connection the kernel had completed.
+   */
+  listenClose(handle: unknown, drain?: boolean): number[];
+  /** A TCP socket bound to ip:port (SO_REUSEPORT when asked), not listening: for node:net's server.listen({ fd }). */
+  bindSocket(ip: string, port: number, reuseport: boolean): number;
+  /**
+   * For a listening socket node:net owns: accept, without blocking, every connection queued on
+   * it (their fds), then stop it listening in the same call (shutdown SHUT_RD); node:net still closes it.
+   */
+  stopListening(fd: number): number[];
   connect(ip: string, port: number): number;
   adopt(id: number, wrapper: object, kind: number, maxMessage: number): boolean;
   write(id: number, bytes: Buffer): boolean;

@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
-import dns from 'node:dns/promises';
 import type tls from 'node:tls';
 import {
   ClientError, ErrorCodes, Kernel, Pool, Reports, WeirError, clientErrorOf, createLogger, poolKeyId,
@@ -29,7 +28,7 @@ import type { PoolMode, ProxyConfig } from './config/schema.js';
 import { poolOptions, resolvedTarget, staticSpecs, targetFingerprint } from './pools.js';
 import { PoolCounters } from './stats.js';
 import { AdminConsole } from './admin/console.js';
-import { listen, listenUnix, loadTls } from './listener.js';
+import { listen, listenIp, listenUnix, loadTls, tcpMigrateReq } from './listener.js';
 import { REPORTS } from './tokens.js';
 import { MessageHooks, MESSAGE_HOOKS } from './intercept/hooks.js';
 import type { ProxyGeneralConfig } from './config/general.js';
@@ -82,18 +81,22 @@ export class Proxy implements SessionHost, PoolFactory {
   private readonly plugins: PluginClass[];
   private readonly admin: AdminConsole;
   private readonly server = net.createServer({ noDelay: true, pauseOnConnect: false }, (s) => this.accept(s));
-  private unixServer: net.Server | null = null;
+  private unixListener: { close(): void } | null = null;
   /** The native data plane (general.io native and the addon loaded), or null: node:net. */
   readonly plane: NativePlane | null;
   private readonly planeWhy: string;
   private readonly planeFellBack: boolean;
-  private nativeListener: { close(): void } | null = null;
+  private nativeListener: { close(): Array<[number, number]> } | null = null;
+  /** node:net's listener: take its queued connections before it closes (null: it cannot). */
+  private nodeDrain: (() => number[]) | null = null;
   private tls: ClientTls | null;
   readonly control = new DatabaseControl();
   private readonly averages = new Averages();
   private statsTimer: NodeJS.Timeout | null = null;
   private stopping: Promise<void> | null = null;
+  private shutdownDeadline = Infinity;
   shuttingDown = false;
+  refusingLogins = false;
   address: net.AddressInfo | null = null;
   readonly budgets = new Budgets();
   private metricsServer: http.Server | null = null;
@@ -153,12 +156,14 @@ export class Proxy implements SessionHost, PoolFactory {
     }
     this.logIoPath();
     this.address = await this.listenTcp(g.host, g.port);
+    if (g.so_reuseport) this.logReusePort();
     this.janitor.start();
     this.sampleStats();
     if (g.unix_socket_dir) {
-      this.unixServer = net.createServer((s) => this.accept(s));
-      this.unixServer.on('error', (e) => this.logger.error({ err: e }, 'unix socket listener error'));
-      const file = await listenUnix(this.unixServer, g.unix_socket_dir, this.address.port);
+      const unixServer = net.createServer((s) => this.accept(s));
+      unixServer.on('error', (e) => this.logger.error({ err: e }, 'unix socket listener error'));
+      const { file, close } = await listenUnix(unixServer, g.unix_socket_dir, this.address.port);
+      this.unixListener = { close };
       this.logger.info({ path: file }, `weir listening on unix socket ${file}`);
     }
     // The "listening" line is part of the CLI contract: printed whatever log_level says (unless silent).
@@ -168,6 +173,18 @@ export class Proxy implements SessionHost, PoolFactory {
     return this.address;
   }
 
+  /** Once at start with so_reuseport: what happens to connections this listener holds when it closes. */
+  private logReusePort(): void {
+    const migrate = tcpMigrateReq();
+    const drain = this.nativeListener !== null || this.nodeDrain !== null;
+    const queued = drain ? 'connections queued on it are accepted and served before it closes'
+      : 'connections queued on it when it closes are reset (Node\'s own reusePort: no @weir/io addon to accept them first)';
+    const handshakes = migrate === 1 ? 'net.ipv4.tcp_migrate_req is 1: the kernel hands handshakes in progress to another listener'
+      : migrate === 0 ? 'net.ipv4.tcp_migrate_req is 0: handshakes still in progress when it closes are reset (set it to 1; docs/operations.md)'
+        : 'this kernel has no net.ipv4.tcp_migrate_req: handshakes still in progress when it closes are reset';
+    this.logger.info({ so_reuseport: true, drain, tcp_migrate_req: migrate }, `so_reuseport: other weir processes may listen on this port; ${queued}; ${handshakes}`);
+  }
+
   /** Once at start: which data path runs, and why it is not the native one when asked for. */
   private logIoPath(): void {
     if (this.plane !== null) this.logger.info({ io: 'native', why: this.planeWhy }, `data path: native (${this.planeWhy})`);
@@ -175,18 +192,50 @@ export class Proxy implements SessionHost, PoolFactory {
     else this.logger.info({ io: 'node', why: this.planeWhy }, `data path: node:net (${this.planeWhy})`);
   }
 
-  /** The TCP listener: the native plane's when it runs (clients log in on a duplicate descriptor), else node:net's. */
+  /**
+   * The TCP listener: the native plane's when it runs (clients log in on a duplicate descriptor),
+   * else node:net's. general.so_reuseport: SO_REUSEPORT, so another weir can listen on it too.
+   */
   private async listenTcp(host: string, port: number): Promise<net.AddressInfo> {
     const plane = this.plane;
-    if (plane === null) return listen(this.server, host, port);
-    const ip = host === '*' ? '0.0.0.0' : net.isIP(host) ? host : (await dns.lookup(host)).address;
+    const reusePort = this.general().so_reuseport;
+    if (plane === null) {
+      const l = await listen(this.server, host, port, reusePort);
+      this.nodeDrain = l.drain;
+      return l.address;
+    }
+    const ip = await listenIp(host);
     try {
-      const l = plane.listen(ip, port, (id, fd) => this.accept(new net.Socket({ fd, readable: true, writable: true }), { plane, id }));
+      const l = plane.listen(ip, port, (id, fd) => this.accept(this.nativeLoginSocket(fd), { plane, id }), reusePort);
       this.nativeListener = l;
       return { address: ip, family: net.isIPv6(ip) ? 'IPv6' : 'IPv4', port: l.port };
     } catch (e) {
       throw new WeirError('WEIR_E_LISTEN', `cannot listen on ${host}:${port}: ${(e as Error).message}`, { host, port });
     }
+  }
+
+  private nativeLoginSocket(fd: number): net.Socket {
+    return new net.Socket({ fd, readable: true, writable: true });
+  }
+
+  /**
+   * Stop accepting. What the kernel has already queued on the listener is accepted first, in the
+   * same turn as the close: a closing listener resets the connections in its accept queue (with
+   * SO_REUSEPORT the new weir is up, and those clients would have been served by it had they
+   * been hashed there). `admit`: they log in and are served (SIGTERM); else they are refused.
+   */
+  private closeTcp(admit: boolean): void {
+    // Nothing between the last accept and the close: the native call does both.
+    const plane = this.plane;
+    const pairs = this.nativeListener?.close() ?? [];
+    const fds = this.nodeDrain?.() ?? [];
+    this.nativeListener = null;
+    this.nodeDrain = null;
+    this.server.close();
+    const queued = pairs.length + fds.length;
+    if (queued > 0) this.logger.info({ connections: queued, admitted: admit }, `accepted ${queued} queued connection(s) as the listener closed`);
+    for (const [id, fd] of pairs) this.accept(this.nativeLoginSocket(fd), { plane: plane!, id }, admit);
+    for (const fd of fds) this.accept(new net.Socket({ fd, readable: true, writable: true }), null, admit);
   }
 
   // ---------------------------------------------------------------- pools
@@ -314,9 +363,11 @@ export class Proxy implements SessionHost, PoolFactory {
 
   // ---------------------------------------------------------------- sessions
 
-  private accept(socket: net.Socket, native: { plane: NativePlane; id: number } | null = null): void {
+  /** `admitted`: taken from the listener's queue as it closed on SIGTERM: served although weir is shutting down. */
+  private accept(socket: net.Socket, native: { plane: NativePlane; id: number } | null = null, admitted = false): void {
     const max = this.general().max_client_conn;
-    if (!this.shuttingDown && this.sessions.size >= max) {
+    const refusing = this.shuttingDown && !admitted;
+    if (!refusing && this.sessions.size >= max) {
       // Full. Sockets that never finish logging in must not lock real clients out: the oldest
       // pending login makes room (a real client logs in within milliseconds, a half-open one never).
       const oldest = this.loggingIn.values().next().value;
@@ -325,8 +376,8 @@ export class Proxy implements SessionHost, PoolFactory {
           { max_client_conn: max, pending_logins: this.loggingIn.size }, true);
       }
     }
-    if (this.shuttingDown || this.sessions.size >= max) {
-      const [code, message] = this.shuttingDown ? [SqlState.CannotConnectNow, 'weir is shutting down']
+    if (refusing || this.sessions.size >= max) {
+      const [code, message] = refusing ? [SqlState.CannotConnectNow, 'weir is shutting down']
         : [SqlState.TooManyConnections, `too many clients (max_client_conn = ${max})`];
       socket.on('error', () => socket.destroy());
       socket.end(fatal(code, message));
@@ -476,27 +527,39 @@ export class Proxy implements SessionHost, PoolFactory {
   }
 
   /**
-   * graceful: stop accepting, let transactions in flight finish within shutdown_timeout; fast:
-   * close everything now; wait-clients (SHUTDOWN WAIT_FOR_CLIENTS): stop accepting and exit
-   * once every client has left by itself.
+   * - graceful (SIGTERM; a rolling restart): stop accepting; clients already accepted finish their
+   *   login; each client is closed when its next transaction ends (at ReadyForQuery, status idle);
+   *   at shutdown_timeout the rest are closed — those between transactions at a boundary, those
+   *   still in a transaction cut. Exit when no client is left.
+   * - wait-servers (SHUTDOWN WAIT_FOR_SERVERS): stop accepting, refuse logins in progress, close
+   *   clients between transactions at once and the others as their transaction ends, within
+   *   shutdown_timeout.
+   * - fast (SIGINT, SHUTDOWN): close everything now.
+   * - wait-clients (SHUTDOWN WAIT_FOR_CLIENTS): stop accepting and exit once every client has
+   *   left by itself.
+   * A fast shutdown asked for during another one (SIGINT after SIGTERM) closes everything now.
    */
-  shutdown(kind: 'graceful' | 'fast' | 'wait-clients'): Promise<void> {
-    if (this.stopping) return this.stopping;
+  shutdown(kind: 'graceful' | 'wait-servers' | 'fast' | 'wait-clients'): Promise<void> {
+    if (this.stopping) {
+      if (kind === 'fast') this.shutdownDeadline = 0;
+      return this.stopping;
+    }
+    const admit = kind === 'graceful';
+    this.closeTcp(admit);
     this.shuttingDown = true;
+    this.refusingLogins = !admit;
+    this.shutdownDeadline = kind === 'wait-clients' ? Infinity : Date.now() + (kind === 'fast' ? 0 : this.general().shutdown_timeout);
     this.stopping = (async () => {
       this.logger.info({ kind }, 'weir shutting down');
-      this.server.close();
-      this.nativeListener?.close();
-      this.unixServer?.close();
+      this.unixListener?.close();
       this.resume();
-      const deadline = kind === 'wait-clients' ? Infinity : Date.now() + (kind === 'graceful' ? this.general().shutdown_timeout : 0);
       for (;;) {
         let left = 0;
         for (const s of this.sessions) {
-          if (kind !== 'wait-clients' && s.server === null && s.state !== 'waiting') s.reject(SqlState.AdminShutdown, 'weir is shutting down');
+          if (kind === 'wait-servers' && s.server === null && s.state !== 'waiting') s.reject(SqlState.AdminShutdown, 'weir is shutting down');
           else if (!s.isAdmin) left++;
         }
-        if (left === 0 || Date.now() >= deadline) break;
+        if (left === 0 || Date.now() >= this.shutdownDeadline) break;
         await new Promise((r) => setTimeout(r, 20));
       }
       for (const s of this.sessions) s.reject(SqlState.AdminShutdown, 'weir is shutting down');

@@ -20,7 +20,8 @@ Usage:
   weir schema                print the JSON Schema of the config file (built-in plugins included)
   weir --help | --version
 
-Signals (start): SIGHUP reloads the config, SIGTERM shuts down gracefully, SIGINT fast.
+Signals (start): SIGHUP reloads the config; SIGTERM shuts down gracefully (each client closed as its
+  transaction ends, within shutdown_timeout: a rolling restart with so_reuseport); SIGINT fast (also after SIGTERM).
 Admin console: psql -h HOST -p PORT -U ADMIN_USER weir, then SHOW HELP.`;
 
 function parseArgs(argv: string[]): { command: string | undefined; config: string | undefined } {

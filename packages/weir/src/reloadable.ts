@@ -24,6 +24,7 @@ export const RELOADABLE: Readonly<Record<string, Reloadable>> = {
   'general.host': NO,
   'general.port': NO,
   'general.io': NO,
+  'general.so_reuseport': NO,
   'general.unix_socket_dir': NO,
   'general.metrics_port': NO,
   'general.metrics_host': NO,

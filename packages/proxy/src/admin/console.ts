@@ -109,7 +109,7 @@ export class AdminConsole {
       }
       case 'SHUTDOWN': {
         const how = (arg ?? '').toUpperCase();
-        const kind = how === '' ? 'fast' : how === 'WAIT_FOR_SERVERS' ? 'graceful' : how === 'WAIT_FOR_CLIENTS' ? 'wait-clients' : null;
+        const kind = how === '' ? 'fast' : how === 'WAIT_FOR_SERVERS' ? 'wait-servers' : how === 'WAIT_FOR_CLIENTS' ? 'wait-clients' : null;
         if (kind === null) throw new AdminError(SqlState.SyntaxError, `SHUTDOWN takes WAIT_FOR_SERVERS or WAIT_FOR_CLIENTS, not "${arg}"`);
         setImmediate(() => void p.shutdown(kind));
         return done('SHUTDOWN');

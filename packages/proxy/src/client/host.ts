@@ -55,7 +55,10 @@ export interface SessionHost {
   cancel(pid: number, secret: number, address: string): void;
   /** Resolves when the proxy is not paused (PAUSE / RESUME). */
   whenRunning(database: string): Promise<void> | null;
+  /** Shutting down: a client leaves once its transaction is done. */
   readonly shuttingDown: boolean;
+  /** Logins in progress are refused (every shutdown but SIGTERM's, which lets them finish). */
+  readonly refusingLogins: boolean;
   /** Message hooks registered by proxy plugins. */
   messageHooks(): MessageHooks;
 }

@@ -196,7 +196,7 @@ export class ClientSession implements ScanSink, ServerOwner, InterceptIO, Native
       this.user = params.user ?? '';
       this.database = params.database || this.user;
       if (!this.user) return this.reject(SqlState.InvalidAuthorization, 'no PostgreSQL user name specified in startup packet');
-      if (this.host.shuttingDown) return this.reject(SqlState.CannotConnectNow, 'weir is shutting down');
+      if (this.host.refusingLogins) return this.reject(SqlState.CannotConnectNow, 'weir is shutting down');
       if (ADMIN_DATABASES.has(this.database)) return await this.adminLogin(reader);
 
       const target = await this.host.findLogin(this.database, this.user);

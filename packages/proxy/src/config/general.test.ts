@@ -10,6 +10,7 @@ describe("the proxy's general section", () => {
       host: '127.0.0.1',
       port: 6432,
       io: 'native',
+      so_reuseport: false,
       admin_user: 'admin',
       admin_password: '',
       connect_timeout: 5_000,

@@ -7,6 +7,8 @@ export interface ProxyGeneralConfig extends GeneralConfig {
   port: number;
   /** Data path: native (@weir/io, where it loaded) or node (node:net). */
   io: 'native' | 'node';
+  /** SO_REUSEPORT on the TCP listener: several weir processes share host:port (rolling restart). */
+  so_reuseport: boolean;
   unix_socket_dir?: string;
   admin_user: string;
   admin_password: string;
@@ -74,6 +76,7 @@ export const proxyGeneralSchema = z.preprocess((v) => {
   host: z.string().min(1).default('127.0.0.1').describe('Address clients connect to (TCP); `*` or `0.0.0.0` for every interface.'),
   port: z.number().int().min(0).max(65535).default(6432).describe('TCP port clients connect to (0 = any free port).'),
   io: z.enum(['native', 'node']).default('native').describe('Data path: native (sockets forwarded in C by @weir/io; node:net where the addon did not load, said at start) or node (node:net only). Read at start.'),
+  so_reuseport: z.boolean().default(false).describe('SO_REUSEPORT on the TCP listener: another weir started on the same host:port shares it (the kernel spreads new connections), for rolling restarts (docs/operations.md). Read at start.'),
   unix_socket_dir: z.string().min(1).optional().describe('Directory for a unix socket `.s.PGSQL.<port>` as well as TCP.'),
   admin_user: z.string().min(1).default('admin').describe('User of the admin console (database `weir` or `pgbouncer`).'),
   admin_password: z.string().default('').describe('Password of the admin console user.'),

@@ -161,14 +161,21 @@ export class NativePlane {
     return NativePlane.status;
   }
 
-  /** Listen natively; each accepted connection arrives as (native id, a duplicate fd for the login). */
-  listen(ip: string, port: number, onAccept: (id: number, fd: number) => void): { port: number; close(): void } {
+  /**
+   * Listen natively (`reusePort`: SO_REUSEPORT, general.so_reuseport); each accepted connection
+   * arrives as (native id, a duplicate fd for the login). close() first accepts what the kernel
+   * has queued and returns those as [id, fd] pairs, then closes the socket in the same call.
+   */
+  listen(ip: string, port: number, onAccept: (id: number, fd: number) => void, reusePort = false): { port: number; close(): Array<[number, number]> } {
     const n = this.nextListener++;
-    const l = this.io.listen(ip, port, 4096, n);
+    const l = this.io.listen(ip, port, 4096, n, reusePort);
     this.listeners.set(n, onAccept);
     return { port: l.port, close: () => {
       this.listeners.delete(n);
-      this.io.listenClose(l.handle);
+      const flat = this.io.listenClose(l.handle, true);
+      const pairs: Array<[number, number]> = [];
+      for (let i = 0; i + 1 < flat.length; i += 2) pairs.push([flat[i], flat[i + 1]]);
+      return pairs;
     } };
   }
 
