@@ -65,7 +65,7 @@ describe('the plugin author\'s path', () => {
     expect([pkg.name, pkg.main]).toEqual(['weir-plugin-drop-audit', './dist/index.js']);
     expect(pkg.devDependencies).toHaveProperty('@weir/testkit');
     const tests = readdirSync(join(EXAMPLE, 'test')).map((f) => readFileSync(join(EXAMPLE, 'test', f), 'utf8'));
-    expect(tests.some((t) => t.includes("from '@weir/testkit'") && t.includes('startWeir('))).toBe(true);
+    expect(tests.some((t) => t.includes("from '@weir/testkit'") && /\b(startWeir|startPluginStack)\(/.test(t))).toBe(true);
   });
 
   it('docs/plugins.md shows the plugin as its source has it', () => {
