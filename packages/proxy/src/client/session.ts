@@ -365,6 +365,7 @@ export class ClientSession implements ScanSink, ServerOwner, InterceptIO, Native
     });
     if (taken === null) return;
     this.socket = taken.wire;
+    taken.wire.client = this; // hears `want` when armed
     taken.wire.on('error', this.onSocketError);
     taken.wire.on('close', this.onSocketClose);
     if (taken.leftover !== null) more(taken.leftover);
@@ -718,9 +719,7 @@ export class ClientSession implements ScanSink, ServerOwner, InterceptIO, Native
     if (this.heldInPlane) {
       // What the armed client sent waits in the plane: the link took it, or it comes here now.
       this.heldInPlane = false;
-      const cs = this.socket as NativeSocket;
-      const bytes = this.linked ? null : cs.plane.io.takeHeld(cs.id);
-      if (bytes !== null) this.onClientData(bytes);
+      if (!this.linked) this.takeHeldBack();
     }
   }
 
@@ -742,19 +741,20 @@ export class ClientSession implements ScanSink, ServerOwner, InterceptIO, Native
   private arm(): void {
     if (!this.armable() || this.server !== null || this.acquiring) return;
     const cs = this.socket as NativeSocket;
-    cs.client = this;
     cs.plane.io.arm(cs.id, true);
+  }
+
+  /** The bytes an armed client sent, out of the plane and down the JavaScript path. */
+  private takeHeldBack(): void {
+    const cs = this.socket as NativeSocket;
+    const bytes = cs.plane.io.takeHeld(cs.id);
+    if (bytes !== null) this.onClientData(bytes);
   }
 
   /** NativeLinkSink: an armed client sent bytes (held in the plane): find it a server. */
   linkWant(): void {
     if (this.closed || this.draining) return;
-    const cs = this.socket as NativeSocket;
-    if (this.server !== null || this.acquiring) {
-      const bytes = cs.plane.io.takeHeld(cs.id);
-      if (bytes !== null) this.onClientData(bytes);
-      return;
-    }
+    if (this.server !== null || this.acquiring) return this.takeHeldBack();
     this.heldInPlane = true;
     this.idleSince = -1;
     if (this.txSince < 0) this.txSince = this.host.coarseNow;
@@ -792,7 +792,6 @@ export class ClientSession implements ScanSink, ServerOwner, InterceptIO, Native
       if (watched) server.errorLog = null;
       return;
     }
-    if (flags & LINK.rearm) cs.client = this;
     if (!watched) ic?.handOff();
   }
 
