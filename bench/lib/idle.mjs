@@ -22,7 +22,7 @@ async function sampleRss(pid) {
  * @param {{name:string, port:number, proc:{child:{pid:number}}}} target
  * @returns {Promise<{count, ready, failed, beforeKiB, afterKiB, kibPerClient, firstError, elapsedMs}>}
  */
-export async function measureIdleRss(target, count, { settleMs = 2000, connectPhaseMs = 180_000 } = {}) {
+export async function measureIdleRss(target, count, { settleMs = 2000, restMs = 13_000, connectPhaseMs = 180_000 } = {}) {
   const pid = target.proc.child.pid;
   await sleep(3000); // let the pooler settle after the pgbench runs
   const beforeKiB = await sampleRss(pid);
@@ -71,10 +71,17 @@ export async function measureIdleRss(target, count, { settleMs = 2000, connectPh
   });
   const result = await Promise.race([gotDone, sleep(connectPhaseMs + 30_000).then(() => null)]);
 
+  // Two readings: right after the logins, and after the clients have rested restMs more. A
+  // garbage-collected pooler still holds the logins' garbage at the first; V8's memory reducer
+  // collects it once the process has been idle for a few seconds (measured: ~10 s), which is the
+  // state a pooler holding idle clients lives in. A C pooler reads the same both times.
   let afterKiB = null;
+  let restedKiB = null;
   if (result) {
     await sleep(settleMs);
     afterKiB = await sampleRss(pid);
+    await sleep(restMs);
+    restedKiB = await sampleRss(pid);
   }
   // Close every socket: stdin "close", then wait for the worker to exit.
   try {
@@ -92,7 +99,9 @@ export async function measureIdleRss(target, count, { settleMs = 2000, connectPh
     failed: result ? result.failed + (result.dropped ?? 0) : count,
     beforeKiB,
     afterKiB,
+    restedKiB,
     kibPerClient: result && ready > 0 && afterKiB !== null ? (afterKiB - beforeKiB) / ready : null,
+    restedKibPerClient: result && ready > 0 && restedKiB !== null ? (restedKiB - beforeKiB) / ready : null,
     firstError: alive ? (result?.firstError ?? (result ? null : 'idle-client worker gave no result')) : `${target.name} died during the idle test`,
     elapsedMs: result?.elapsedMs ?? null,
   };

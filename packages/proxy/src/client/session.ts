@@ -6,6 +6,7 @@ import {
   Msg, decodeStartup, decodeQuery, authenticationOk, negotiateProtocolVersion, parameterStatus, backendKeyData, readyForQuery, query, terminate, ProtocolError,
 } from '@weir/protocol';
 import { Scanner, interestTable, NOTIFY, type ScanSink } from '../stream/scanner.js';
+import { internAddress } from '../stream/address.js';
 import type { ServerConnection, ServerOwner } from '../server/connection.js';
 import { EXCLUDED_STARTUP_PARAMS, internParams, paramSyncQuery } from '../server/params.js';
 import { PoolCounters } from '../stats.js';
@@ -13,13 +14,15 @@ import { sendCancel } from '../server/cancel.js';
 import { MessageReader } from './reader.js';
 import { randomInt32 } from '../random.js';
 import { authenticateClient, AuthFailed } from './auth.js';
+
+type LoginOutcome = Awaited<ReturnType<typeof authenticateClient>>;
 import { OptionsError, parseOptions } from './options.js';
 import { fatal, error, SqlState } from './errors.js';
 import type { SessionHost, LoginTarget, SessionTimeouts } from './host.js';
 import type { PoolMode } from '../config/schema.js';
 import { HandOff, Interceptor, type InterceptIO } from '../intercept/interceptor.js';
 import { messageHookFailed } from '../intercept/hooks.js';
-import { LINK, NativeSocket, SLAB, UNLINK, type NativeLinkSink, type NativePlane, type Wire } from '../stream/native.js';
+import { LINK, NativeSocket, SLAB, UNLINK, type NativeClientSink, type NativePlane, type Wire } from '../stream/native.js';
 
 export const ADMIN_DATABASE = 'weir';
 /** Database names that reach the admin console (`pgbouncer` too, for PgBouncer's tools and habits). */
@@ -42,6 +45,8 @@ const CLIENT_INTEREST = interestTable({
 const TRACKED = ['client_encoding', 'DateStyle', 'TimeZone', 'IntervalStyle', 'standard_conforming_strings', 'application_name'];
 /** A client's parameters before login fills them. */
 const NO_PARAMS: ReadonlyMap<string, string> = new Map();
+/** An empty message queue, shared by every session with nothing queued (frozen: a push throws). */
+const NO_CHUNKS = Object.freeze([]) as unknown as Buffer[];
 
 const AUTH_OK = authenticationOk();
 const READY_IDLE = readyForQuery('I');
@@ -72,7 +77,7 @@ function stillQueued(socket: Wire): boolean {
 export type SessionState = 'login' | 'idle' | 'waiting' | 'active' | 'closed';
 
 /** One client connection: login, then the forwarding data path (transaction or session pooling). */
-export class ClientSession implements ScanSink, ServerOwner, InterceptIO, NativeLinkSink {
+export class ClientSession implements ScanSink, ServerOwner, InterceptIO, NativeClientSink {
   /** The cancel key (BackendKeyData): both fields random, the pid unique among live sessions. */
   readonly pid: number;
   readonly secret = randomInt32();
@@ -87,8 +92,10 @@ export class ClientSession implements ScanSink, ServerOwner, InterceptIO, Native
   server: ServerConnection | null = null;
   private lease: Lease<ServerConnection> | null = null;
   private counters = new PoolCounters();
-  private readonly scanner = new Scanner(CLIENT_INTEREST, this, MAX_CLIENT_MESSAGE);
-  private queue: Buffer[] = [];
+  /** Frames the client's bytes that reach JavaScript; made on first use (an armed native client may never need one). */
+  private scanner: Scanner | null = null;
+  /** Client messages waiting for a server; NO_CHUNKS (shared, never written) while empty. */
+  private queue: Buffer[] = NO_CHUNKS;
   private queuedBytes = 0;
   private queuePaused = false;
   private acquiring = false;
@@ -116,8 +123,8 @@ export class ClientSession implements ScanSink, ServerOwner, InterceptIO, Native
   /** Framed path through plugin message hooks (transaction pooling with e.g. prepared statements); null = plain forwarding. */
   private interceptor: Interceptor | null = null;
   private intercepting = false;
-  /** Finds the client's pool again after it was retired (the login's own resolution). */
-  private repool: (() => Promise<Pool<ServerConnection>>) | null = null;
+  /** How the client logged in: what {@link repool} resolves its pool with again. Null until then. */
+  private outcome: LoginOutcome | null = null;
   private repools = 0;
   /**
    * Times on the host's coarse clock for the timeouts ({@link expire}); -1 = not now. Plain
@@ -146,18 +153,28 @@ export class ClientSession implements ScanSink, ServerOwner, InterceptIO, Native
    */
   constructor(socket: net.Socket, private readonly host: SessionHost, private native: { plane: NativePlane; id: number } | null = null) {
     this.socket = socket;
-    this.remote = socket.remoteAddress === undefined ? 'unix' : `${socket.remoteAddress}:${socket.remotePort}`;
+    this.remoteAddress = internAddress(socket.remoteAddress);
+    this.remotePort = socket.remotePort ?? 0;
     socket.setNoDelay(true);
     socket.setKeepAlive(true, 30_000);
-    socket.on('error', this.onSocketError);
-    socket.on('close', this.onSocketClose);
+    const onError = (e: Error): void => this.clientGone(`client socket error: ${e.message}`);
+    const onClose = (): void => this.clientGone('client closed the connection');
+    socket.on('error', onError);
+    socket.on('close', onClose);
+    this.unlisten = () => {
+      socket.off('error', onError);
+      socket.off('close', onClose);
+    };
     this.pid = host.drawPid();
     host.register(this);
     void this.login();
   }
 
-  private readonly onSocketError = (e: Error): void => this.clientGone(`client socket error: ${e.message}`);
-  private readonly onSocketClose = (): void => this.clientGone('client closed the connection');
+  /**
+   * Takes the session's listeners off the node:net socket it logged in on (the native plane then
+   * reports to the session directly: {@link clientData}, {@link clientClosed}). Null after that.
+   */
+  private unlisten: (() => void) | null;
 
   /** The login's socket (node:net: TLS and the login exchange happen there). */
   private get loginSocket(): net.Socket {
@@ -169,8 +186,14 @@ export class ClientSession implements ScanSink, ServerOwner, InterceptIO, Native
     return this.acquiring && this.waitStart > 0 ? performance.now() - this.waitStart : 0;
   }
 
-  /** The client's address (for logs and SHOW CLIENTS): taken at connect, so it stays right after close. */
-  readonly remote: string;
+  /** Taken at connect, so they stay right after close (interned: idle clients share the string). */
+  private readonly remoteAddress: string | undefined;
+  private readonly remotePort: number;
+
+  /** The client's address (for logs and SHOW CLIENTS). */
+  get remote(): string {
+    return this.remoteAddress === undefined ? 'unix' : `${this.remoteAddress}:${this.remotePort}`;
+  }
 
   get state(): SessionState {
     if (this.closed) return 'closed';
@@ -307,17 +330,9 @@ export class ClientSession implements ScanSink, ServerOwner, InterceptIO, Native
     }
   }
 
-  private async enterPool(target: LoginTarget, outcome: Awaited<ReturnType<typeof authenticateClient>>, startup: Record<string, string>, reader: MessageReader): Promise<void> {
+  private async enterPool(target: LoginTarget, outcome: LoginOutcome, startup: Record<string, string>, reader: MessageReader): Promise<void> {
     const pool = await target.pool(outcome);
-    this.repool = async () => {
-      // Resolve the login again under the running config (a RELOAD may have changed where it goes).
-      const again = await this.host.findLogin(this.database, this.user);
-      if ('sqlstate' in again) throw new WeirError('WEIR_E_NO_POOL', again.message, { sqlstate: again.sqlstate });
-      if (again.secret === null) {
-        throw new WeirError('WEIR_E_NO_POOL', `user "${this.user}" is no longer known for database "${this.database}"`, { sqlstate: SqlState.InvalidAuthorization });
-      }
-      return again.pool(outcome);
-    };
+    this.outcome = outcome;
     const welcome = await this.host.welcome(pool);
     if (this.closed) return;
     this.mode = target.mode;
@@ -344,7 +359,7 @@ export class ClientSession implements ScanSink, ServerOwner, InterceptIO, Native
     this.reader = null;
     this.handOver((more) => (leftover = leftover === null ? more : Buffer.concat([leftover, more])));
     this.socket.write(Buffer.concat(out));
-    this.socket.on('data', (chunk: Buffer) => this.onClientData(chunk));
+    if (!(this.socket instanceof NativeSocket)) this.socket.on('data', (chunk: Buffer) => this.onClientData(chunk));
     if (this.mode === 'session') this.acquire();
     if (leftover) this.onClientData(leftover);
     else this.arm();
@@ -360,14 +375,12 @@ export class ClientSession implements ScanSink, ServerOwner, InterceptIO, Native
     this.native = null;
     const socket = this.loginSocket;
     const taken = native.plane.handOver(native.id, socket, 'client', MAX_CLIENT_MESSAGE, () => {
-      socket.off('error', this.onSocketError);
-      socket.off('close', this.onSocketClose);
+      this.unlisten?.();
+      this.unlisten = null;
     });
     if (taken === null) return;
     this.socket = taken.wire;
-    taken.wire.client = this; // hears `want` when armed
-    taken.wire.on('error', this.onSocketError);
-    taken.wire.on('close', this.onSocketClose);
+    taken.wire.client = this; // hears its bytes, its close and `want` (when armed)
     if (taken.leftover !== null) more(taken.leftover);
   }
 
@@ -450,7 +463,7 @@ export class ClientSession implements ScanSink, ServerOwner, InterceptIO, Native
     this.idleSince = -1;
     if (this.txSince < 0) this.txSince = this.host.coarseNow;
     try {
-      this.scanner.scan(chunk);
+      (this.scanner ??= new Scanner(CLIENT_INTEREST, this, MAX_CLIENT_MESSAGE)).scan(chunk);
     } catch (e) {
       // The scanner is no longer at a boundary: a server that got part of this message is dropped.
       this.host.logger.info({ client: this.remote, user: this.user }, `bad client message: ${(e as Error).message}`);
@@ -474,13 +487,14 @@ export class ClientSession implements ScanSink, ServerOwner, InterceptIO, Native
     if (chunk.length > 0) {
       const server = this.server;
       if (server === null && !terminating && this.intercepting && !this.acquiring && this.queue.length === 0 &&
-          this.host.messageHooks().localCount !== 0 && this.scanner.atBoundary() && this.answerLocally(chunk)) {
+          this.host.messageHooks().localCount !== 0 && this.clientAtBoundary() && this.answerLocally(chunk)) {
         return;
       }
       if (server !== null && !this.hidden) {
         if (this.interceptor !== null) this.interceptor.clientChunk(chunk);
         else if (!server.write(chunk)) this.throttleClient(server);
       } else {
+        if (this.queue === NO_CHUNKS) this.queue = [];
         this.queue.push(chunk);
         this.queuedBytes += chunk.length;
         if (this.queuedBytes > MAX_QUEUED && !this.queuePaused) {
@@ -639,11 +653,21 @@ export class ClientSession implements ScanSink, ServerOwner, InterceptIO, Native
    * The client's pool was retired (RELOAD, idle GC) while it stayed connected: find or make
    * its pool again the way login did, and go on with the query it sent.
    */
+  /** Finds the client's pool again after it was retired: the login resolved under the running config (a RELOAD may have changed where it goes). */
+  private async repool(outcome: LoginOutcome): Promise<Pool<ServerConnection>> {
+    const again = await this.host.findLogin(this.database, this.user);
+    if ('sqlstate' in again) throw new WeirError('WEIR_E_NO_POOL', again.message, { sqlstate: again.sqlstate });
+    if (again.secret === null) {
+      throw new WeirError('WEIR_E_NO_POOL', `user "${this.user}" is no longer known for database "${this.database}"`, { sqlstate: SqlState.InvalidAuthorization });
+    }
+    return again.pool(outcome);
+  }
+
   private repoolThenAcquire(): void {
-    if (this.repool === null || ++this.repools > 3) {
+    if (this.outcome === null || ++this.repools > 3) {
       return this.acquireFailed(new WeirError('WEIR_E_POOL_RETIRED', `pool ${this.pool?.info.name} was retired and no pool replaces it`));
     }
-    this.repool().then((pool) => {
+    this.repool(this.outcome).then((pool) => {
       if (this.closed) return;
       this.pool = pool;
       this.counters = this.host.counters(pool);
@@ -706,7 +730,7 @@ export class ClientSession implements ScanSink, ServerOwner, InterceptIO, Native
   private flush(server: ServerConnection): void {
     const q = this.queue;
     if (q.length !== 0) {
-      this.queue = [];
+      this.queue = NO_CHUNKS;
       this.queuedBytes = 0;
       const ic = this.interceptor;
       for (let i = 0; i < q.length; i++) {
@@ -751,6 +775,21 @@ export class ClientSession implements ScanSink, ServerOwner, InterceptIO, Native
     if (bytes !== null) this.onClientData(bytes);
   }
 
+  /** The client's stream is between messages (true before any byte reached JavaScript). */
+  private clientAtBoundary(): boolean {
+    return this.scanner === null || this.scanner.atBoundary();
+  }
+
+  /** NativeClientSink: bytes from the client (not held for a link). */
+  clientData(chunk: Buffer): void {
+    this.onClientData(chunk);
+  }
+
+  /** NativeClientSink: the client's connection is gone. */
+  clientClosed(error: string | null): void {
+    this.clientGone(error === null ? 'client closed the connection' : `client socket error: ${error}`);
+  }
+
   /** NativeLinkSink: an armed client sent bytes (held in the plane): find it a server. */
   linkWant(): void {
     if (this.closed || this.draining) return;
@@ -773,7 +812,7 @@ export class ClientSession implements ScanSink, ServerOwner, InterceptIO, Native
     const handOff = ic === null ? HandOff.Plain : ic.handOffMode();
     if (!(cs instanceof NativeSocket) || !(ss instanceof NativeSocket) || handOff === HandOff.No || this.hidden ||
         this.queue.length !== 0 || this.terminateAt >= 0 || this.pausedServer !== null || this.queuePaused ||
-        !this.scanner.atBoundary() || this.closed) {
+        !this.clientAtBoundary() || this.closed) {
       return;
     }
     // With the framed path, the link stops at the message types plugins hook (held until the
@@ -954,7 +993,7 @@ export class ClientSession implements ScanSink, ServerOwner, InterceptIO, Native
 
   private canRelease(server: ServerConnection): boolean {
     return !this.retiring && !this.cutMidMessage && server.txStatus === IDLE && !this.unsynced && this.queue.length === 0 &&
-      this.scanner.atBoundary() && server.atBoundary() && !server.broken &&
+      this.clientAtBoundary() && server.atBoundary() && !server.broken &&
       (this.interceptor === null || this.interceptor.idle());
   }
 
@@ -1168,7 +1207,7 @@ export class ClientSession implements ScanSink, ServerOwner, InterceptIO, Native
       this.reader.fail(new Error(`client connection closed: ${reason}`));
       this.reader = null;
     }
-    this.queue = [];
+    this.queue = NO_CHUNKS;
     const server = this.server;
     if (server !== null) {
       if (this.pending <= 0 && !this.hidden && this.canRelease(server)) {

@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type net from 'node:net';
+import { internAddress } from './address.js';
 import { CB, KIND, LINK, SLAB, UNLINK, loadNative, type NativeIo } from '@weir/io';
 
 /** What a server connection hears from the native plane (its bytes are framed in C). */
@@ -17,18 +18,37 @@ export interface NativeLinkSink {
 }
 
 /**
+ * A logged-in client's session as its native socket's one listener: bytes and the close go
+ * straight to it, with no EventEmitter listeners or closures per idle client.
+ */
+export interface NativeClientSink extends NativeLinkSink {
+  clientData(chunk: Buffer): void;
+  /** The connection is gone (`error`: the socket error that ended it, else null). */
+  clientClosed(error: string | null): void;
+}
+
+// net.Socket's listener types vary per event; these are passed through to an EventEmitter.
+type Listener = (...args: any[]) => void;
+
+/**
  * A connection owned by the native plane, with the part of net.Socket's surface the session and
  * the server connection use (write/pause/resume/end/destroy, 'data'/'close'/'error'/'drain').
- * Its addresses are taken from the node:net socket it replaced.
+ * Its addresses are taken from the node:net socket it replaced. Events go through an
+ * EventEmitter made on the first listener: a logged-in client's session is its `client` sink
+ * and needs none (an EventEmitter costs ~180 bytes per idle client).
  */
-export class NativeSocket extends EventEmitter {
+export class NativeSocket {
   destroyed = false;
+  private events: EventEmitter | null = null;
   /** Set on a server connection: its framed bytes and messages. */
   server: NativeServerSink | null = null;
   /** Set while a client is linked to a server. */
   link: NativeLinkSink | null = null;
-  /** Set on a client that may be armed: who hears `want`. */
-  client: NativeLinkSink | null = null;
+  /**
+   * Set on a logged-in client: its session, which hears its bytes, its close and `want` (when
+   * armed) directly; 'data' and 'close' are then not emitted.
+   */
+  client: NativeClientSink | null = null;
 
   constructor(
     readonly plane: NativePlane,
@@ -37,8 +57,33 @@ export class NativeSocket extends EventEmitter {
     readonly remotePort: number | undefined,
     readonly localAddress: string | undefined,
     readonly localPort: number | undefined,
-  ) {
-    super();
+  ) {}
+
+  on(event: string, listener: Listener): this {
+    (this.events ??= new EventEmitter()).on(event, listener);
+    return this;
+  }
+
+  once(event: string, listener: Listener): this {
+    (this.events ??= new EventEmitter()).once(event, listener);
+    return this;
+  }
+
+  off(event: string, listener: Listener): this {
+    this.events?.off(event, listener);
+    return this;
+  }
+
+  removeAllListeners(event?: string): this {
+    this.events?.removeAllListeners(event);
+    return this;
+  }
+
+  /** An 'error' nobody listens to is dropped: the 'close' that follows it ends the connection. */
+  emit(event: string, ...args: unknown[]): boolean {
+    const ee = this.events;
+    if (ee === null || (event === 'error' && ee.listenerCount('error') === 0)) return false;
+    return ee.emit(event, ...args);
   }
 
   /** Bytes not yet handed to the kernel (a copy kept by the addon). */
@@ -82,6 +127,15 @@ export class NativeSocket extends EventEmitter {
 
   setKeepAlive(): void {
     // The addon sets keepalive (30 s) when it adopts a connection.
+  }
+
+  /** The plane reports the connection gone. */
+  closed(error: string | null): void {
+    this.destroyed = true;
+    const client = this.client;
+    if (client !== null) return client.clientClosed(error);
+    if (error !== null) this.emit('error', new Error(error));
+    this.emit('close', error !== null);
   }
 }
 
@@ -130,13 +184,10 @@ export class NativePlane {
     };
     cbs[CB.data] = (w: NativeSocket, chunk: Buffer, ready?: number, tx?: number) => {
       if (w.server !== null) w.server.nativeData(chunk, ready!, tx!);
+      else if (w.client !== null) w.client.clientData(chunk);
       else w.emit('data', chunk);
     };
-    cbs[CB.close] = (w: NativeSocket, error: string | null) => {
-      w.destroyed = true;
-      if (error !== null) w.emit('error', new Error(error));
-      w.emit('close', error !== null);
-    };
+    cbs[CB.close] = (w: NativeSocket, error: string | null) => w.closed(error);
     cbs[CB.drain] = (w: NativeSocket) => w.emit('drain');
     cbs[CB.idle] = (w: NativeSocket) => w.link?.linkIdle(slab);
     cbs[CB.unlinked] = (w: NativeSocket, why: number) => {
@@ -209,7 +260,7 @@ export class NativePlane {
       this.io.close(id);
       return null;
     }
-    const addr = { remoteAddress: socket.remoteAddress, remotePort: socket.remotePort, localAddress: socket.localAddress, localPort: socket.localPort };
+    const addr = { remoteAddress: internAddress(socket.remoteAddress), remotePort: socket.remotePort, localAddress: internAddress(socket.localAddress), localPort: socket.localPort };
     socket.pause();
     const parts: Buffer[] = [];
     for (let b = socket.read() as Buffer | null; b !== null; b = socket.read() as Buffer | null) parts.push(b);
@@ -221,7 +272,7 @@ export class NativePlane {
     if (!this.io.adopt(id, wire, kind === 'client' ? KIND.client : KIND.server, maxMessage)) {
       // The peer left while logging in: the new socket reports the close, as node:net would have.
       wire.destroyed = true;
-      setImmediate(() => wire.emit('close', false));
+      setImmediate(() => wire.closed(null));
     }
     return { wire, leftover: parts.length === 0 ? null : Buffer.concat(parts) };
   }
