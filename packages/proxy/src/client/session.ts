@@ -459,8 +459,8 @@ export class ClientSession implements ScanSink, ServerOwner, InterceptIO, Native
       (this.scanner ??= new Scanner(CLIENT_INTEREST, this, MAX_CLIENT_MESSAGE)).scan(chunk);
     } catch (e) {
       // The scanner is no longer at a boundary: a server that got part of this message is dropped.
-      this.host.logger.info({ client: this.remote, user: this.user }, `bad client message: ${(e as Error).message}`);
-      return this.reject(SqlState.ProtocolViolation, `invalid message from client: ${(e as Error).message}`);
+      // One log line, through the pooler-error digest (a flood of bad clients is summarised).
+      return this.reject(SqlState.ProtocolViolation, `invalid message from client: ${(e as Error).message}`, undefined, true);
     }
     try {
       this.forwardClient(chunk);
