@@ -12,19 +12,20 @@
  * alive, control clients answered, ≤ pool_size server connections (also sampled during the
  * case), no error-level log line (e2e/fuzz/harness.ts).
  *
- * WEIR_MODEL_E2E_RUNS=n  cases of the main property (default 30; the others scale with it)
+ * WEIR_MODEL_E2E_RUNS=n  cases of the main property (default 24, 6 in e2e-asan; the others scale with it)
  * WEIR_MODEL_E2E_SEED=n  replay (the seed is printed)
  */
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startWeir } from '@weir/testkit';
-import { adminShow, serverConnectionCounter, startStack, USERS, type Stack, type WeirInstance } from '../helpers.js';
+import { adminShow, serverConnectionCounter, startStack, USERS, type Stack } from '../helpers.js';
 import { checkInvariants, type Target } from '../fuzz/harness.js';
-import { compile, opArb, type Features, type Op } from '../../plugins/prepared-statements/src/programs.test-util.js';
+import { compile, describeProgram, opArb, type Features, type Op } from '../../plugins/prepared-statements/src/programs.test-util.js';
 import { compare, play, type ClientCase, type Endpoint } from './model-run.js';
 import { PG_DIALECT, SCHEMA_SQL } from './model-sql.js';
 
-const RUNS = Number(process.env.WEIR_MODEL_E2E_RUNS ?? 30);
+/** Under the AddressSanitizer build (the e2e-asan project) a small run by default. */
+const RUNS = Number(process.env.WEIR_MODEL_E2E_RUNS ?? (process.env.WEIR_TESTKIT_SANITIZE === '1' ? 6 : 24));
 const SEED = Number(process.env.WEIR_MODEL_E2E_SEED ?? 20_261_207);
 const POOL_SIZE = 2;
 /** A property stops generating (and shrinking) after this long; a failure found is still reported. */
@@ -55,12 +56,27 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-/** One weir with the plugin, alone on its database (pool = database). */
-async function startVariant(database: string, maxPerConnection: number, cacheAnonymous: boolean): Promise<Target> {
+/** One weir with the plugin, alone on its database (pool = database); `restart` after a case broke something. */
+interface Variant extends Target {
+  restart(): Promise<void>;
+}
+
+async function startVariant(database: string, maxPerConnection: number, cacheAnonymous: boolean): Promise<Variant> {
   const plugin = `plugins:\n  prepared_statements:\n    enabled: true\n    max_per_connection: ${maxPerConnection}\n    cache_anonymous: ${cacheAnonymous}\n`;
   const yaml = stack.config.replace('\n  appdb:\n', `\n  ${database}:\n`).replace('\npools:\n', `\n${plugin}pools:\n`);
-  const weir: WeirInstance = await startWeir({ config: yaml });
-  return { weir, database, poolSize: POOL_SIZE, countServers: () => counter.count(database), logFrom: weir.logs.length };
+  const v: Variant = {
+    weir: await startWeir({ config: yaml }), database, poolSize: POOL_SIZE, countServers: () => counter.count(database), logFrom: 0,
+    // A failing case may leave server connections in a state the next case would trip over:
+    // each case (and each shrink step) after a failure starts on a fresh weir, so the shrunk
+    // counterexample fails by itself.
+    async restart() {
+      await v.weir.stop('SIGKILL').catch(() => {});
+      for (let i = 0; i < 100 && (await counter.count(database)) > 0; i++) await new Promise((r) => setTimeout(r, 50));
+      v.weir = await startWeir({ config: yaml });
+      v.logFrom = 0;
+    },
+  };
+  return v;
 }
 
 type Pipelining = 'all' | 'none' | 'mixed';
@@ -68,7 +84,7 @@ type Pipelining = 'all' | 'none' | 'mixed';
 function caseArb(f: Features, pipelining: Pipelining, maxOps: number): fc.Arbitrary<Array<{ ops: Op[]; pipelined: boolean; cuts: number[] }>> {
   const pipelined = pipelining === 'mixed' ? fc.boolean() : fc.constant(pipelining === 'all');
   return fc.array(fc.record({
-    ops: fc.array(opArb(f), { minLength: 1, maxLength: maxOps }),
+    ops: fc.array(opArb(f), { minLength: 1, maxLength: maxOps, size: 'max' }),
     pipelined,
     cuts: fc.array(fc.nat(4096), { maxLength: 12 }),
   }), { minLength: 3, maxLength: 6 });
@@ -114,14 +130,22 @@ async function pluginStats(t: Target): Promise<{ hits: number; misses: number; e
   return { hits: Number(row.hits ?? 0), misses: Number(row.misses ?? 0), evictions: Number(row.evictions ?? 0) };
 }
 
-async function check(t: Target, name: string, f: Features, pipelining: Pipelining, runs: number, maxOps = 25): Promise<{ seen: Seen; stats: { hits: number; misses: number; evictions: number } }> {
+async function check(t: Variant, name: string, f: Features, pipelining: Pipelining, runs: number, maxOps = 25): Promise<{ seen: Seen; stats: { hits: number; misses: number; evictions: number } }> {
   let n = 0;
+  let first: string | undefined;
   const seen: Seen = { answers: 0, errors: 0, rows: 0 };
   const before = await pluginStats(t);
   const property = fc.asyncProperty(caseArb(f, pipelining, maxOps), async (cs) => {
     const clients: ClientCase[] = cs.map((c) => ({ program: compile(c.ops, f, PG_DIALECT), pipelined: c.pipelined, cuts: c.cuts }));
     const problems = await runCase(t, clients, `${name}-${n++}`, seen);
-    if (problems.length) throw new Error(`\n${problems.join('\n')}`);
+    if (problems.length === 0) return;
+    // An invariant alone failed: show the case's programs too.
+    if (!problems.some((p) => p.startsWith('client '))) {
+      clients.forEach((c, i) => problems.push(`client ${i} (${c.pipelined ? 'pipelined' : 'run by run'}, cuts ${JSON.stringify(c.cuts)}), answers all agreed:\n${describeProgram(c.program).map((m) => `      ${m}`).join('\n')}`));
+    }
+    if (first === undefined) console.log(`  ${name}: first failing case (shrinking now):\n${(first = problems.join('\n')).slice(0, 4000)}`);
+    await t.restart();
+    throw new Error(`\n${problems.join('\n')}`);
   });
   const details = await fc.check(property, { numRuns: Math.max(1, runs), seed: SEED, interruptAfterTimeLimit: PROPERTY_BUDGET_MS, markInterruptAsFailure: false });
   const after = await pluginStats(t);
@@ -139,7 +163,7 @@ async function check(t: Target, name: string, f: Features, pipelining: Pipelinin
 
 describe('prepared statements through the proxy, model-based, against PostgreSQL itself', () => {
   describe('max_per_connection 2, cache_anonymous on', () => {
-    let t: Target;
+    let t: Variant;
     beforeAll(async () => (t = await startVariant('model_a', 2, true)));
     afterAll(async () => t?.weir.stop());
 
@@ -156,7 +180,7 @@ describe('prepared statements through the proxy, model-based, against PostgreSQL
   });
 
   describe('max_per_connection 3, cache_anonymous off', () => {
-    let t: Target;
+    let t: Variant;
     beforeAll(async () => (t = await startVariant('model_b', 3, false)));
     afterAll(async () => t?.weir.stop());
 
@@ -166,7 +190,7 @@ describe('prepared statements through the proxy, model-based, against PostgreSQL
   });
 
   describe('max_per_connection 8 (no evictions), cache_anonymous on', () => {
-    let t: Target;
+    let t: Variant;
     beforeAll(async () => (t = await startVariant('model_c', 8, true)));
     afterAll(async () => t?.weir.stop());
 
