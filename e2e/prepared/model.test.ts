@@ -156,7 +156,8 @@ async function check(t: Variant, name: string, f: Features, pipelining: Pipelini
     const shrunk = (details.errorInstance as Error | undefined)?.message ?? String(details.error);
     throw new Error(`${name}: differs from PostgreSQL (replay: WEIR_MODEL_E2E_SEED=${SEED}, path ${details.counterexamplePath}).\nShrunk counterexample:${shrunk}`);
   }
-  expect(seen.rows).toBeGreaterThan(0);
+  // (Rows are rare with failing statements and failed transactions; those properties check errors.)
+  if (!f.failures) expect(seen.rows).toBeGreaterThan(0);
   expect(stats.misses).toBeGreaterThan(0); // the plugin's path ran
   return { seen, stats };
 }
