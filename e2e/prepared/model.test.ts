@@ -153,7 +153,7 @@ async function check(t: Variant, name: string, f: Features, pipelining: Pipelini
   console.log(`  ${name}: ${details.numRuns} cases${details.interrupted ? ' (time budget reached)' : ''}${details.failed ? `, FAILED after ${details.numShrinks} shrinks` : ', all agree'}; ` +
     `${seen.answers} answers compared (${seen.rows} rows, ${seen.errors} errors); plugin: ${stats.hits} hits, ${stats.misses} misses, ${stats.evictions} evictions`);
   if (details.failed) {
-    const shrunk = (details.errorInstance as Error | undefined)?.message ?? String(details.error);
+    const shrunk = (details.errorInstance as Error | undefined)?.message ?? '(no error message)';
     throw new Error(`${name}: differs from PostgreSQL (replay: WEIR_MODEL_E2E_SEED=${SEED}, path ${details.counterexamplePath}).\nShrunk counterexample:${shrunk}`);
   }
   // (Rows are rare with failing statements and failed transactions; those properties check errors.)
