@@ -46,7 +46,7 @@ export default defineConfig({
         ['e2e/fresh-clone.test.ts', 'e2e/packaging.test.ts', 'e2e/deploy.test.ts', 'e2e/check-cli.test.ts']),
       // The hostile-input e2e against the AddressSanitizer + UBSan build of the addon
       // (`npm run build:asan -w @weir/io` first); a sanitizer report fails the run.
-      e2e('e2e-asan', ['e2e/security-data.test.ts', 'e2e/startup-hostile.test.ts', 'e2e/fuzz/*.test.ts', 'e2e/io-path.test.ts', 'e2e/pipeline.test.ts'],
+      e2e('e2e-asan', ['e2e/security-data.test.ts', 'e2e/startup-hostile.test.ts', 'e2e/fuzz/*.test.ts', 'e2e/io-path.test.ts', 'e2e/pipeline.test.ts', 'e2e/prepared/model.test.ts'],
         { WEIR_TESTKIT_SANITIZE: '1' }),
     ],
   },

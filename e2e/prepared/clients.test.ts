@@ -206,6 +206,30 @@ describe('extended protocol on a raw socket', () => {
     }
   });
 
+  it('a batch answered without a server that parses one name twice gets 42P05 for the second (found by e2e/prepared/model.test.ts)', async () => {
+    // The text is known valid (verified by an earlier client), so a Parse + Sync batch of a fresh
+    // client is answered without a server; a second Parse of the same name in that run is
+    // PostgreSQL's 42P05 all the same. (In the next run of a pipelined batch it is the plugin
+    // README's known limit: not refused.)
+    const text = 'SELECT 17 AS dup_local';
+    const first = await raw();
+    try {
+      expect(types(await roundTrip(first, [parse('d1', text), sync()]))).toBe('1Z');
+      expect(types(await roundTrip(first, [bind('', 'd1'), execute(), sync()]))).toBe('2DCZ');
+    } finally {
+      first.socket.destroy();
+    }
+    const s = await raw();
+    try {
+      const r = await roundTrip(s, [parse('d1', text), parse('d1', text), sync()]);
+      expect(types(r)).toBe('1EZ');
+      expect(field(r[1], 'C')).toBe('42P05');
+      expect(dataRows(await roundTrip(s, [bind('', 'd1'), execute(), sync()]))).toEqual([['17']]);
+    } finally {
+      s.socket.destroy();
+    }
+  });
+
   it('Describe, Bind and Execute by the client\'s names; Close S; unknown names are errors', async () => {
     const s = await raw();
     try {

@@ -14,7 +14,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parse, bind, close, execute, query, SYNC } from '@weir/protocol';
 import { normalise, rowOf } from './fake-backend.test-util.js';
-import { compile, compare, opArb, reference, run, TEXTS_COUNT, type Features } from './pooler-sim.test-util.js';
+import { compare, reference, run } from './pooler-sim.test-util.js';
+import { compile, opArb, TEXTS_COUNT, type Features } from './programs.test-util.js';
 
 /** More runs for a deeper search: WEIR_MODEL_RUNS=5000 npx vitest run … (scales every property's run count). */
 const SCALE = Number(process.env.WEIR_MODEL_RUNS ?? 600) / 300;

@@ -15,6 +15,8 @@ const FAILED_TRANSACTION = 0x45; // 'E'
 const STALE_PLAN = '0A000';
 
 const CLIENT = Symbol('weir.prepared-statements.client');
+/** LocalAnswerer batch scratch: the names the batch's earlier Parses take. */
+const BATCH_NAMES = Symbol('weir.prepared-statements.batch-names');
 const EMPTY_QUERY = query('');
 const DEALLOCATE = /^\s*deallocate\s+(?:prepare\s+)?("(?:[^"]|"")+"|[^\s;]+)\s*;?\s*$/i;
 const DISCARD_ALL = /^\s*discard\s+all\s*;?\s*$/i;
@@ -287,14 +289,19 @@ export function installProxyHandlers(hooks: MessageHooks, cache: StatementCache,
    * statements go to a server as usual.
    */
   const parseLocally: LocalAnswerer = {
-    check(state, m) {
+    check(state, m, batch) {
       const p = decodeParse(m.buffer, m.bodyStart, m.end);
       if (p.name === '' && !opts.cacheAnonymous) return false;
       const client = state.get(CLIENT) as ClientStatements | undefined;
       if (client !== undefined && ((p.name !== '' && client.get(p.name) !== null) || client.parsing.has(p.name))) return false;
+      // A name an earlier Parse of this batch takes is in use by then (42P05): a server answers that.
+      const named = (batch.get(BATCH_NAMES) as Set<string> | undefined) ?? new Set<string>();
+      if (p.name !== '' && named.has(p.name)) return false;
       const bytes = statementBytes(p.query, p.paramTypes);
       if ((client?.bytesWith(p.name, bytes) ?? bytes) > opts.maxClientBytes) return false; // onParse refuses it
-      return registry.peek(p.query, p.paramTypes)?.verified === true;
+      if (registry.peek(p.query, p.paramTypes)?.verified !== true) return false;
+      batch.set(BATCH_NAMES, named.add(p.name));
+      return true;
     },
     answer(state, m, pool) {
       const p = decodeParse(m.buffer, m.bodyStart, m.end);

@@ -560,6 +560,7 @@ export class ClientSession implements ScanSink, ServerOwner, InterceptIO, Native
     const msg = { type: 0, buffer: chunk, start: 0, bodyStart: 0, end: 0 };
     let syncs = 0;
     let last = 0;
+    const batch = new Map<symbol, unknown>();
     for (let pass = 0; pass < 2; pass++) {
       const out: Buffer[] = [];
       let pos = 0;
@@ -578,7 +579,7 @@ export class ClientSession implements ScanSink, ServerOwner, InterceptIO, Native
           const a = hooks.localAnswerer(msg.type);
           if (a === null) return false;
           try {
-            if (pass === 0 && !a.check(state, msg)) return false;
+            if (pass === 0 && !a.check(state, msg, batch)) return false;
             if (pass === 1) out.push(a.answer(state, msg, this.pool!.info.name));
           } catch (e) {
             throw messageHookFailed(e, hooks.localOwner(msg.type), msg.type);

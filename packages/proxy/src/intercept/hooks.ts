@@ -62,8 +62,12 @@ export type ClientMessageHandler = (ctx: InterceptContext, msg: ClientMessage) =
  * no server — so a client preparing statements never waits behind clients holding servers.
  */
 export interface LocalAnswerer {
-  /** Could `msg` be answered without a server, given this client's state? No side effects. */
-  check(state: Map<symbol, unknown>, msg: ClientMessage): boolean;
+  /**
+   * Could `msg` be answered without a server, given this client's state? No side effects on
+   * `state`. `batch` is new for each batch and shared by the checks of its messages, in order:
+   * what the earlier ones would change (a second Parse of a name the batch parses is not the same).
+   */
+  check(state: Map<symbol, unknown>, msg: ClientMessage, batch: Map<symbol, unknown>): boolean;
   /** Take effect; the bytes to answer with. Called only after every message checked true. `pool` is "user@database". */
   answer(state: Map<symbol, unknown>, msg: ClientMessage, pool: string): Buffer;
 }
