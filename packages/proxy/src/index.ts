@@ -1,4 +1,5 @@
-export { Proxy, type ProxyOptions } from './proxy.js';
+export { Proxy, type ProxyOptions, type ProxyWorkerLink } from './proxy.js';
+export { mergeTables } from './admin/merge.js';
 export { loadProxyConfig, parseProxyConfig, checkProxyConfig } from './config/load.js';
 export { proxyConfigSchema, proxyConfigSchemaFor, poolSchemaFor, poolSchema, userSchema, type ProxyConfig, type PoolConfig, type UserConfig, type PoolMode } from './config/schema.js';
 export { configJsonSchema, describedConfigSchema } from './config/json-schema.js';
