@@ -7,6 +7,7 @@
  * Runs on the native path (project e2e) and on node:net (e2e-node, WEIR_IO=node).
  */
 import fs from 'node:fs';
+import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
 import { adminShow, pgbench, serverConnectionCounter, sleep, startStack, USERS, type Stack } from './helpers.js';
@@ -99,6 +100,32 @@ describe('workers: 2', () => {
       await admin.end().catch(() => {});
     }
   });
+
+  it('a cancel request reaches the client whatever worker it lands on (4 tries: each lands on either)', async () => {
+    const c = new pg.Client(stack.conn());
+    c.on('error', () => {});
+    await c.connect();
+    try {
+      for (let i = 0; i < 4; i++) {
+        let sent = false;
+        const outcome = c.query('SELECT pg_sleep(30)').then(() => 'finished', (e: Error) => `${sent ? '' : 'before the cancel: '}${e.message}`);
+        await sleep(300);
+        const { processID, secretKey } = c as unknown as { processID: number; secretKey: number };
+        const req = Buffer.alloc(16);
+        req.writeInt32BE(16, 0);
+        req.writeInt32BE(80877102, 4);
+        req.writeInt32BE(processID, 8);
+        req.writeInt32BE(secretKey, 12);
+        const sock = net.connect(stack.weir.port, '127.0.0.1');
+        sock.on('error', () => {});
+        sent = true;
+        sock.end(req);
+        expect(await outcome).toMatch(/^canceling statement due to user request/);
+      }
+    } finally {
+      await c.end().catch(() => {});
+    }
+  }, 60_000);
 
   it('SIGKILL of one worker: the other worker\'s clients keep working; the killed one is replaced', async () => {
     const clients: pg.Client[] = [];

@@ -52,6 +52,8 @@ export interface ProxyWorkerLink {
   budget(name: string, limit: number): ConnectionBudget;
   /** SHOW what: this worker's table merged with every other worker's. */
   show(what: string): Promise<{ columns: readonly string[]; rows: unknown[][] }>;
+  /** A cancel request for a key this worker does not hold: the other workers are asked. */
+  cancel(pid: number, secret: number): void;
   /** A state-changing admin command run on every worker; rejects with the first failure. */
   broadcast(command: string): Promise<void>;
 }
@@ -118,7 +120,7 @@ export class Proxy implements SessionHost, PoolFactory {
     this.logger = options.logger ?? createLogger({ level: options.config.general.log_level, format: options.config.general.log_format });
     this.plugins = options.plugins ?? [];
     this.budgets = new Budgets(options.worker ? (name, limit) => options.worker!.budget(name, limit) : undefined);
-    this.cancels = new CancelKeys(this.logger);
+    this.cancels = new CancelKeys(this.logger, undefined, options.worker ? (pid, secret) => options.worker!.cancel(pid, secret) : undefined);
     this.poolerErrors = new PoolerErrors(this.logger, () => this.general().log_pooler_errors);
     this.kernel = new Kernel({ config: options.config as unknown as Config, logger: this.logger, clock: options.clock, plugins: this.plugins, poolFactory: this });
     this.kernel.container.register(REPORTS, { useValue: this.reports });
@@ -379,6 +381,11 @@ export class Proxy implements SessionHost, PoolFactory {
   adminMock(): MockMethod {
     const password = this.general().admin_password;
     return mockMethodFor([password ? secretFromPassword(password) : null]);
+  }
+
+  /** A cancel request another worker got for a key it does not hold. */
+  cancelForwarded(pid: number, secret: number): void {
+    this.cancels.routeForwarded(pid, secret);
   }
 
   /** A worker's part of an admin command another worker's console sent to all (general.workers > 1). */

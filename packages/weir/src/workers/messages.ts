@@ -5,6 +5,7 @@ export interface WireTable { columns: readonly string[]; rows: unknown[][] }
 export type FromWorker =
   | { t: 'ready'; port: number }
   | { t: 'ask'; key: string; limit: number }
+  | { t: 'cancel'; pid: number; secret: number }
   | { t: 'release'; key: string; n: number; declined: number }
   | { t: 'show'; id: number; what: string }
   | { t: 'broadcast'; id: number; command: string }
@@ -14,6 +15,7 @@ export type FromWorker =
 /** Supervisor → worker. */
 export type ToWorker =
   | { t: 'grant'; key: string; n: number }
+  | { t: 'cancel'; pid: number; secret: number }
   | { t: 'reclaim'; key: string; n: number; force: boolean }
   | { t: 'table'; id: number; what: string }
   /** `phase` prepare: check the config file can be applied; commit: RELOAD; else an admin command. */

@@ -89,6 +89,9 @@ export class Supervisor {
         this.armTick();
         return;
       case 'release': this.ledger.release(slot.index, m.key, m.n, m.declined); return;
+      case 'cancel':
+        for (const s of this.slots) if (s !== slot) this.to(s.index, { t: 'cancel', pid: m.pid, secret: m.secret });
+        return;
       case 'show': void this.gather(m.what).then(
         (table) => this.to(slot.index, { t: 'show-reply', id: m.id, table }),
         (e: Error) => this.to(slot.index, { t: 'show-reply', id: m.id, error: e.message }));

@@ -39,6 +39,10 @@ export class WorkerLink implements ProxyWorkerLink {
     return b;
   }
 
+  cancel(pid: number, secret: number): void {
+    this.send({ t: 'cancel', pid, secret });
+  }
+
   ready(port: number): void {
     this.send({ t: 'ready', port });
   }
@@ -62,6 +66,7 @@ export class WorkerLink implements ProxyWorkerLink {
   private onMessage(m: ToWorker): void {
     switch (m.t) {
       case 'grant': this.budgets.get(m.key)?.granted(m.n); return;
+      case 'cancel': this.proxy?.cancelForwarded(m.pid, m.secret); return;
       case 'reclaim': {
         const b = this.budgets.get(m.key);
         if (b) b.reclaim(m.n, m.force);
