@@ -369,7 +369,7 @@ export class Pool<C = unknown> implements LeaseOwner<C>, BudgetMember {
   /** Decide hand-off, creation and eviction. Re-entrant calls fold into the running one. */
   private pulse(): void {
     // nothing to decide: nobody waits, size within [min, max], not ending (the common release)
-    if (this.waiters.size === 0 && !this.retiring && !this.budgetWanted()) {
+    if (this.waiters.size === 0 && !this.retiring && !this.budgetWanted() && !this.anyOver()) {
       const size = this.size();
       if (size <= this.options.max && size >= (this.options.min ?? 0)) return;
     }
@@ -450,6 +450,12 @@ export class Pool<C = unknown> implements LeaseOwner<C>, BudgetMember {
       }, due - now);
     }
     return this.options.max;
+  }
+
+  private anyOver(): boolean {
+    const bs = this.budgets;
+    for (let i = 0; i < bs.length; i++) if (bs[i]!.over) return true;
+    return false;
   }
 
   /** A budget holds more than it may: it is told one connection closes for it. */

@@ -119,6 +119,24 @@ describe('ShareLedger with SharedBudget: a cap across workers', () => {
     expect(c.total()).toBeLessThanOrEqual(4);
   });
 
+  it('a cap lowered by RELOAD: the worker holding more gives the excess back as its connections go idle', async () => {
+    const c = cluster(2, 4);
+    const a = c.workers[0]!;
+    const held: Lease<{ id: number }>[] = [];
+    for (let i = 0; i < 4; i++) void a.pool.acquire().then((l) => held.push(l));
+    for (let i = 0; i < 8; i++) { await flushMicrotasks(); c.deliverUp(0); c.deliverDown(0); }
+    expect(c.live[0]).toBe(4);
+    c.ledger.setLimit('k', 2);
+    c.deliverDown(0);
+    c.deliverDown(0);
+    for (const l of held) l.release();
+    await flushMicrotasks();
+    c.deliverUp(0);
+    c.deliverUp(0);
+    expect(c.live[0]).toBe(2);
+    expect(c.sharesSum()).toBe(2);
+  });
+
   it('property: under random acquire/release/destroy/messages/ticks/worker deaths, shares sum to ≤ the limit and live connections never exceed it', async () => {
     await fc.assert(fc.asyncProperty(
       fc.integer({ min: 2, max: 3 }),

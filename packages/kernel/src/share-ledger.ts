@@ -36,6 +36,24 @@ export class ShareLedger {
     this.serve(key, cap);
   }
 
+  /** The cap is now `limit` (RELOAD): shares above it are taken back, from the largest first, as connections go idle. */
+  setLimit(key: string, limit: number): void {
+    const cap = this.caps.get(key);
+    if (cap === undefined || cap.limit === limit) return;
+    cap.limit = limit;
+    let excess = sum(cap.shares) - sum(cap.owed) - limit;
+    while (limit > 0 && excess > 0) {
+      let victim = -1;
+      let most = 0;
+      for (const [v, held] of cap.shares) if (held - get(cap.owed, v) > most) { victim = v; most = held - get(cap.owed, v); }
+      if (victim < 0) break;
+      cap.owed.set(victim, get(cap.owed, victim) + 1);
+      this.send({ kind: 'reclaim', worker: victim, key, n: 1, force: true });
+      excess--;
+    }
+    this.serve(key, cap);
+  }
+
   /** `worker` gave back `n` slots and declined `declined` of those asked back. */
   release(worker: number, key: string, n: number, declined = 0): void {
     const cap = this.caps.get(key);

@@ -6,6 +6,8 @@ export interface ShareLink {
   ask(key: string, limit: number): void;
   /** `n` slots of the share are handed back (after `reclaim`); `declined`: asked-for slots this worker will not give. */
   release(key: string, n: number, declined?: number): void;
+  /** The cap changed (RELOAD): the supervisor takes back what the shares hold above it. */
+  limit?(key: string, limit: number): void;
 }
 
 /**
@@ -32,7 +34,9 @@ export class SharedBudget extends ConnectionBudget {
   }
 
   override set limit(n: number) {
+    const was = super.limit;
     super.limit = n;
+    if (n !== was) this.link.limit?.(this.name, n);
   }
 
   private get allowed(): number {

@@ -6,6 +6,7 @@ export type FromWorker =
   | { t: 'ready'; port: number }
   | { t: 'ask'; key: string; limit: number }
   | { t: 'cancel'; pid: number; secret: number }
+  | { t: 'limit'; key: string; limit: number }
   | { t: 'release'; key: string; n: number; declined: number }
   | { t: 'show'; id: number; what: string }
   | { t: 'broadcast'; id: number; command: string }

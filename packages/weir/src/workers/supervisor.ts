@@ -89,6 +89,7 @@ export class Supervisor {
         this.armTick();
         return;
       case 'release': this.ledger.release(slot.index, m.key, m.n, m.declined); return;
+      case 'limit': this.ledger.setLimit(m.key, m.limit); return;
       case 'cancel':
         for (const s of this.slots) if (s !== slot) this.to(s.index, { t: 'cancel', pid: m.pid, secret: m.secret });
         return;

@@ -17,6 +17,11 @@ export class WorkerLink implements ProxyWorkerLink {
 
   constructor(readonly index: number, private readonly logger: Logger) {
     process.on('message', (m: ToWorker) => this.onMessage(m));
+    // The supervisor is gone (killed): no one holds the caps or replaces workers; drain and exit.
+    process.on('disconnect', () => {
+      this.logger.error({ worker: index }, `worker ${index}: the supervisor is gone; shutting down`);
+      void this.proxy?.shutdown('graceful').finally(() => process.exit(0));
+    });
   }
 
   attach(proxy: Proxy): void {
@@ -33,6 +38,7 @@ export class WorkerLink implements ProxyWorkerLink {
       b = new SharedBudget(name, limit, {
         ask: (key, l) => this.send({ t: 'ask', key, limit: l }),
         release: (key, n, declined = 0) => this.send({ t: 'release', key, n, declined }),
+        limit: (key, l) => this.send({ t: 'limit', key, limit: l }),
       });
       this.budgets.set(name, b);
     }
