@@ -12,3 +12,4 @@ export { PoolCounters } from './stats.js';
 export { SqlState } from './client/errors.js';
 export { MessageHooks, MESSAGE_HOOKS, Answer, type ClientMessage, type ClientMessageHandler, type InterceptContext, type LocalAnswerer } from './intercept/hooks.js';
 export { proxyGeneralSchema, type ProxyGeneralConfig } from './config/general.js';
+export { startMetricsServer } from './metrics-server.js';

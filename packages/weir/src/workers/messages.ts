@@ -11,6 +11,7 @@ export type FromWorker =
   | { t: 'show'; id: number; what: string }
   | { t: 'broadcast'; id: number; command: string }
   | { t: 'table-reply'; id: number; table?: WireTable; error?: string }
+  | { t: 'metrics-reply'; id: number; json?: object[]; error?: string }
   | { t: 'run-reply'; id: number; error?: string; sqlstate?: string };
 
 /** Supervisor → worker. */
@@ -19,6 +20,7 @@ export type ToWorker =
   | { t: 'cancel'; pid: number; secret: number }
   | { t: 'reclaim'; key: string; n: number; force: boolean }
   | { t: 'table'; id: number; what: string }
+  | { t: 'metrics'; id: number }
   /** `phase` prepare: check the config file can be applied; commit: RELOAD; else an admin command. */
   | { t: 'run'; id: number; command: string; phase?: 'prepare' | 'commit' }
   | { t: 'show-reply'; id: number; table?: WireTable; error?: string }

@@ -1,10 +1,11 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { ShareLedger, type Logger } from '@weir/kernel';
-import { mergeTables, type ProxyConfig } from '@weir/proxy';
+import { AggregatorRegistry } from 'prom-client';
+import { mergeTables, startMetricsServer, type ProxyConfig } from '@weir/proxy';
 import { WORKER_ENV, WORKER_PORT_ENV, type FromWorker, type ToWorker, type WireTable } from './messages.js';
 
 interface Slot { index: number; child: ChildProcess | null; port: number }
-type Gather = { sent: number; want: Set<number>; got: Array<{ worker: number; table: WireTable }>; errors: string[]; done: () => void };
+type Gather = { sent: number; want: Set<number>; got: Array<{ worker: number; table: WireTable }>; json: object[][]; errors: string[]; done: () => void };
 
 /**
  * general.workers > 1: the process that forks N workers (this CLI with WEIR_WORKER=i and an IPC
@@ -26,6 +27,7 @@ export class Supervisor {
   private resolveExit!: (code: number) => void;
   private readonly exited = new Promise<number>((r) => { this.resolveExit = r; });
   private announced = false;
+  private metricsServer: { close(): void } | null = null;
 
   constructor(private readonly count: number, private readonly config: ProxyConfig, private readonly logger: Logger) {
     this.slots = Array.from({ length: count }, (_, index) => ({ index, child: null, port: 0 }));
@@ -61,6 +63,7 @@ export class Supervisor {
       this.logger.info({ worker: slot.index, code, signal }, `worker ${slot.index} exited (${how})`);
       if (this.slots.every((s) => s.child === null)) {
         if (this.tick) clearInterval(this.tick);
+        this.metricsServer?.close();
         this.resolveExit(this.slots.length > 0 ? 0 : 1);
       }
       return;
@@ -100,11 +103,13 @@ export class Supervisor {
       case 'broadcast': void this.broadcast(m.command).then((error) => this.to(slot.index, { t: 'broadcast-reply', id: m.id, error: error ?? undefined }));
         return;
       case 'table-reply':
+      case 'metrics-reply':
       case 'run-reply': {
         const g = this.gathers.get(m.id);
         if (!g || !g.want.delete(slot.index)) return;
         if (m.error !== undefined) g.errors.push(`worker ${slot.index}: ${m.error}`);
         if (m.t === 'table-reply' && m.table) g.got.push({ worker: slot.index, table: m.table });
+        if (m.t === 'metrics-reply' && m.json) g.json.push(m.json);
         if (g.want.size === 0) g.done();
       }
     }
@@ -118,7 +123,24 @@ export class Supervisor {
       this.announced = true;
       const g = this.config.general;
       const announce = this.logger.level === 'silent' ? this.logger : this.logger.child({}, { level: 'info' });
-      announce.info({ address: g.host, port: this.port, workers: this.count }, `weir listening on ${g.host}:${this.port} (${this.count} workers)`);
+      void this.serveMetrics().then(() => announce.info({ address: g.host, port: this.port, workers: this.count },
+        `weir listening on ${g.host}:${this.port} (${this.count} workers)`));
+    }
+  }
+
+  /** metrics_port: the supervisor serves every worker's metrics summed (prom-client's aggregation). */
+  private async serveMetrics(): Promise<void> {
+    const g = this.config.general;
+    if (g.metrics_port <= 0) return;
+    const registry = {
+      contentType: AggregatorRegistry.PROMETHEUS_CONTENT_TYPE,
+      metrics: async () => AggregatorRegistry.aggregate((await this.all((id) => ({ t: 'metrics', id }))).json).metrics(),
+    };
+    try {
+      this.metricsServer = await startMetricsServer({ host: g.metrics_host, port: g.metrics_port, registry: registry as never,
+        healthy: () => !this.stopping && this.slots.some((s) => s.port !== 0), logger: this.logger });
+    } catch (e) {
+      this.logger.error({ err: e }, (e as Error).message);
     }
   }
 
@@ -140,7 +162,7 @@ export class Supervisor {
   private all(make: (id: number) => ToWorker): Promise<Gather> {
     const id = this.nextId++;
     return new Promise((resolve) => {
-      const g: Gather = { sent: 0, want: new Set(), got: [], errors: [], done: () => { this.gathers.delete(id); resolve(g); } };
+      const g: Gather = { sent: 0, want: new Set(), got: [], json: [], errors: [], done: () => { this.gathers.delete(id); resolve(g); } };
       this.gathers.set(id, g);
       for (const s of this.slots) if (s.child?.connected) g.want.add(s.index);
       g.sent = g.want.size;

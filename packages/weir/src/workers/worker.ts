@@ -89,6 +89,11 @@ export class WorkerLink implements ProxyWorkerLink {
         return;
       }
       case 'run': void this.run(m); return;
+      case 'metrics':
+        this.proxy!.kernel.metrics.getMetricsAsJSON().then(
+          (json) => this.send({ t: 'metrics-reply', id: m.id, json: json as object[] }),
+          (e: Error) => this.send({ t: 'metrics-reply', id: m.id, error: e.message }));
+        return;
       case 'show-reply':
       case 'broadcast-reply': {
         const p = this.pending.get(m.id);
