@@ -15,8 +15,8 @@ export interface BudgetMember {
  */
 export class ConnectionBudget {
   used = 0;
-  private readonly members = new Set<BudgetMember>();
-  private readonly waiting = new Set<BudgetMember>();
+  protected readonly members = new Set<BudgetMember>();
+  protected readonly waiting = new Set<BudgetMember>();
 
   /** `limit` 0 = no cap. */
   constructor(readonly name: string, private cap = 0) {}
@@ -33,6 +33,14 @@ export class ConnectionBudget {
   get full(): boolean {
     return this.cap > 0 && this.used >= this.cap;
   }
+
+  /** More connections held than allowed: a member closes idle ones rather than reuse them (a share taken back). */
+  get over(): boolean {
+    return false;
+  }
+
+  /** A member closed an idle connection because the budget was `over`. */
+  shedding(): void {}
 
   join(m: BudgetMember): void {
     this.members.add(m);
@@ -66,7 +74,7 @@ export class ConnectionBudget {
     for (const other of this.members) if (other !== m && other.shedIdle()) return;
   }
 
-  private wake(): void {
+  protected wake(): void {
     const list = [...this.waiting];
     this.waiting.clear();
     for (const m of list) m.budgetFreed();

@@ -22,7 +22,8 @@ export class CancelKeys {
   private readonly unknown: LogDigest;
   private readonly blockedLog: LogDigest;
 
-  constructor(logger: Logger, guard = new CancelGuard()) {
+  /** `elsewhere` (general.workers > 1): a key this process does not hold may be another worker's. */
+  constructor(logger: Logger, guard = new CancelGuard(), private readonly elsewhere?: (pid: number, secret: number) => void) {
     this.guard = guard;
     this.unknown = new LogDigest(logger, 'info', 'cancel request with an unknown key ignored');
     this.blockedLog = new LogDigest(logger, 'warn', 'cancel requests from an address that sent too many wrong keys are ignored for a while');
@@ -51,11 +52,23 @@ export class CancelKeys {
       return;
     }
     const s = this.byPid.get(pid);
+    if (s === undefined && this.elsewhere) {
+      // Possibly another worker's client: asked there. Still a miss here, so guessing stays rate-limited.
+      if (this.guard.miss(address)) this.blockedLog.note({ client: address });
+      this.elsewhere(pid, secret);
+      return;
+    }
     if (s === undefined || s.secret !== secret) {
       this.unknown.note({ client: address, key_pid: pid });
       if (this.guard.miss(address)) this.blockedLog.note({ client: address });
       return;
     }
     s.forwardCancel();
+  }
+
+  /** A cancel request another worker got for a key it does not hold (the guard ran there). */
+  routeForwarded(pid: number, secret: number): void {
+    const s = this.byPid.get(pid);
+    if (s !== undefined && s.secret === secret) s.forwardCancel();
   }
 }
