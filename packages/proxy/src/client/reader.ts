@@ -1,10 +1,5 @@
+import type net from 'node:net';
 import { Framer } from '@weir/protocol';
-
-/** Where a reader's bytes come from when it listens itself: a node:net or TLS socket. */
-export interface ByteSource {
-  on(event: 'data', listener: (chunk: Buffer) => void): unknown;
-  off(event: 'data', listener: (chunk: Buffer) => void): unknown;
-}
 
 export interface RawMessage {
   type: number;
@@ -16,15 +11,13 @@ export interface RawMessage {
 
 /**
  * Promise-based reading of whole messages, for the login phase and the admin console
- * (not the forwarding path). One reader per socket; reads are sequential. With no source
- * (a connection of the native plane, whose session hears its bytes) the owner calls {@link feed}.
+ * (not the forwarding path). One reader per socket; reads are sequential.
  */
 export class MessageReader {
   private readonly framer: Framer;
   private waiter: { typed: boolean; resolve: (m: RawMessage) => void; reject: (e: Error) => void } | null = null;
   private failure: Error | null = null;
-  /** Bytes from the client. */
-  readonly feed = (chunk: Buffer): void => {
+  private readonly onData = (chunk: Buffer) => {
     try {
       this.framer.push(chunk);
     } catch (e) {
@@ -34,16 +27,16 @@ export class MessageReader {
     this.pump();
   };
 
-  constructor(private source: ByteSource | null, maxLength: number) {
+  constructor(private socket: net.Socket, maxLength: number) {
     this.framer = new Framer(maxLength);
-    source?.on('data', this.feed);
+    socket.on('data', this.onData);
   }
 
-  /** Switch to another source (after a TLS upgrade). */
-  rebind(source: ByteSource): void {
-    this.source?.off('data', this.feed);
-    this.source = source;
-    source.on('data', this.feed);
+  /** Switch to another socket (after a TLS upgrade). */
+  rebind(socket: net.Socket): void {
+    this.socket.off('data', this.onData);
+    this.socket = socket;
+    socket.on('data', this.onData);
   }
 
   fail(err: Error): void {
@@ -86,8 +79,7 @@ export class MessageReader {
 
   /** Stop reading and hand back any bytes received past the last message read. */
   detach(): Buffer | null {
-    this.source?.off('data', this.feed);
-    this.source = null;
+    this.socket.off('data', this.onData);
     return this.framer.takePending();
   }
 }
