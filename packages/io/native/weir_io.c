@@ -837,17 +837,6 @@ static napi_value js_init(napi_env env, napi_callback_info info) {
 }
 
 /* A duplicate of an accepted connection's descriptor, for the login on node:net; -1 (and the handle closed) if none. */
-static int dup_accepted(conn_t *c) {
-  uv_os_fd_t fd;
-  uv_fileno((uv_handle_t *)&c->tcp, &fd);
-  int dupfd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
-  if (dupfd < 0) {
-    c->closing = 1;
-    uv_close((uv_handle_t *)&c->tcp, on_closed);
-  }
-  return dupfd;
-}
-
 static void on_connection(uv_stream_t *server, int status) {
   listener_t *l = (listener_t *)server->data;
   if (status < 0 || l->closing) return;
@@ -858,11 +847,9 @@ static void on_connection(uv_stream_t *server, int status) {
     c->closing = 1;
     return;
   }
-  int dupfd = dup_accepted(c);
-  if (dupfd < 0) return;
   JS_SCOPE_BEGIN
-  napi_value argv[3] = { js_num(l->id), js_num(conn_id(c)), js_num(dupfd) };
-  call_js(CB_ACCEPT, 3, argv);
+  napi_value argv[2] = { js_num(l->id), js_num(conn_id(c)) };
+  call_js(CB_ACCEPT, 2, argv);
   JS_SCOPE_END
 }
 
@@ -977,18 +964,15 @@ static napi_value drain_accept_queue(napi_env env, int lfd, listener_t *l) {
       uv_close((uv_handle_t *)&c->tcp, on_closed);
       continue;
     }
-    int dupfd = dup_accepted(c);
-    if (dupfd < 0) continue;
     napi_set_element(env, out, k++, ret_num(env, conn_id(c)));
-    napi_set_element(env, out, k++, ret_num(env, dupfd));
   }
   return out;
 }
 
 /*
- * listenClose(handle, drain?) -> [id, fd, id, fd, …]: close the listener. With drain, the
- * connections in its accept queue are accepted first (as the accept callback's pairs, returned
- * rather than called back) and the socket closes in the same call, so none is reset.
+ * listenClose(handle, drain?) -> [id, …]: close the listener. With drain, the connections in its
+ * accept queue are accepted first (as the accept callback's ids, returned rather than called
+ * back) and the socket closes in the same call, so none is reset.
  */
 static napi_value js_listen_close(napi_env env, napi_callback_info info) {
   ARGS(2)
@@ -1076,6 +1060,62 @@ static napi_value js_adopt(napi_env env, napi_callback_info info) {
   uv_tcp_keepalive(&c->tcp, 1, 30);
   update_reading(c);
   return ret_bool(env, 1);
+}
+
+/*
+ * detach(id) -> fd: a connection JavaScript has not linked (a client logging in that asked for
+ * TLS) leaves the plane for node:net. Its descriptor is duplicated for the caller, and the
+ * plane's handle is closed without a close callback. -errno when it cannot be (closing, linked,
+ * or dup failed), the connection then untouched.
+ */
+static napi_value js_detach(napi_env env, napi_callback_info info) {
+  ARGS(1)
+  conn_t *c = arg_conn(env, argv[0]);
+  if (!c || c->closing || c->mode != MODE_JS || c->peer || c->queued || c->armed || c->arm_held) return ret_num(env, -EINVAL);
+  uv_os_fd_t fd;
+  if (uv_fileno((uv_handle_t *)&c->tcp, &fd) != 0) return ret_num(env, -EBADF);
+  int dupfd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+  if (dupfd < 0) return ret_num(env, -errno);
+  if (c->wrapper) napi_delete_reference(env, c->wrapper);
+  c->wrapper = NULL;
+  conn_close(c, NULL);
+  return ret_num(env, dupfd);
+}
+
+/* One end of a TCP connection as [address, port]; [] when the socket has none (closed). */
+static void push_name(napi_env env, napi_value out, uint32_t at, const struct sockaddr_storage *ss, int ok) {
+  char ip[INET6_ADDRSTRLEN] = "";
+  int port = 0;
+  if (ok == 0 && ss->ss_family == AF_INET) {
+    uv_ip4_name((const struct sockaddr_in *)ss, ip, sizeof ip);
+    port = ntohs(((const struct sockaddr_in *)ss)->sin_port);
+  } else if (ok == 0 && ss->ss_family == AF_INET6) {
+    uv_ip6_name((const struct sockaddr_in6 *)ss, ip, sizeof ip);
+    port = ntohs(((const struct sockaddr_in6 *)ss)->sin6_port);
+  } else {
+    return;
+  }
+  napi_value v;
+  napi_create_string_utf8(env, ip, NAPI_AUTO_LENGTH, &v);
+  napi_set_element(env, out, at, v);
+  napi_set_element(env, out, at + 1, ret_num(env, port));
+}
+
+/* peer(id) -> [remoteAddress, remotePort, localAddress, localPort] (each pair missing if unknown). */
+static napi_value js_peer(napi_env env, napi_callback_info info) {
+  ARGS(1)
+  conn_t *c = arg_conn(env, argv[0]);
+  napi_value out;
+  napi_create_array(env, &out);
+  if (!c || c->closing) return out;
+  struct sockaddr_storage ss;
+  int len = sizeof ss;
+  int ok = uv_tcp_getpeername(&c->tcp, (struct sockaddr *)&ss, &len);
+  push_name(env, out, 0, &ss, ok);
+  len = sizeof ss;
+  ok = uv_tcp_getsockname(&c->tcp, (struct sockaddr *)&ss, &len);
+  push_name(env, out, 2, &ss, ok);
+  return out;
 }
 
 static napi_value js_write(napi_env env, napi_callback_info info) {
@@ -1309,6 +1349,8 @@ static napi_value init_module(napi_env env, napi_value exports) {
   EXPORT("stopListening", js_stop_listening);
   EXPORT("connect", js_connect);
   EXPORT("adopt", js_adopt);
+  EXPORT("detach", js_detach);
+  EXPORT("peer", js_peer);
   EXPORT("write", js_write);
   EXPORT("end", js_end);
   EXPORT("close", js_close);

@@ -7,8 +7,8 @@ export interface NativeIo {
   /** `reuseport`: SO_REUSEPORT before bind, so other processes can listen on the same address. */
   listen(ip: string, port: number, backlog: number, id: number, reuseport?: boolean): { handle: unknown; port: number };
   /**
-   * Close a listener. `drain`: first accept what is queued (pairs [id, fd, …] as the accept
-   * callback's, returned), so that closing resets no connection the kernel had completed.
+   * Close a listener. `drain`: first accept what is queued (their ids, as the accept callback's,
+   * returned), so that closing resets no connection the kernel had completed.
    */
   listenClose(handle: unknown, drain?: boolean): number[];
   /** A TCP socket bound to ip:port (SO_REUSEPORT when asked), not listening: for node:net's server.listen({ fd }). */
@@ -20,6 +20,14 @@ export interface NativeIo {
   stopListening(fd: number): number[];
   connect(ip: string, port: number): number;
   adopt(id: number, wrapper: object, kind: number, maxMessage: number): boolean;
+  /**
+   * A connection in js mode, not linked, nothing queued (a client asking for TLS while logging
+   * in) leaves the plane: a duplicate of its descriptor for node:net, the plane's handle closed
+   * with no close callback. -errno if it cannot leave (the connection is then untouched).
+   */
+  detach(id: number): number;
+  /** [remoteAddress, remotePort, localAddress, localPort] of a TCP connection (empty once closed). */
+  peer(id: number): [string?, number?, string?, number?];
   write(id: number, bytes: Buffer): boolean;
   end(id: number): void;
   close(id: number): void;

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadNative } from './index.js';
+import { KIND, loadNative } from './index.js';
 
 const loaded = loadNative();
 
@@ -24,13 +24,16 @@ function connectWhileBlocked(port: number, n: number): boolean {
 describe.skipIf(loaded.io === null)('native listener: SO_REUSEPORT, and closing without resetting what is queued', () => {
   const io = loaded.io!;
   const accepted: number[] = [];
+  /** Set by a test to keep what its listener accepts; otherwise each connection is closed. */
+  let onAccept: ((id: number) => void) | null = null;
+  const closed: object[] = [];
   io.init([
-    (_l: number, id: number, fd: number) => {
+    (_l: number, id: number) => {
+      if (onAccept !== null) return onAccept(id);
       accepted.push(id);
-      fs.closeSync(fd);
       io.close(id);
     },
-    () => {}, () => {}, () => {}, () => {}, () => {}, () => {}, () => {}, () => {},
+    () => {}, () => {}, (w: object) => closed.push(w), () => {}, () => {}, () => {}, () => {}, () => {},
   ] as never, new Float64Array(16));
   const closers: (() => void)[] = [];
   afterAll(() => closers.forEach((c) => c()));
@@ -50,12 +53,13 @@ describe.skipIf(loaded.io === null)('native listener: SO_REUSEPORT, and closing 
   it('listenClose(handle, true) hands over the queued connections and then refuses new ones', () => {
     const l = io.listen('127.0.0.1', 0, 128, 6, true);
     expect(connectWhileBlocked(l.port, 3)).toBe(true);
-    const flat = io.listenClose(l.handle, true);
+    const ids = io.listenClose(l.handle, true);
     expect(accepted).toEqual([]); // the loop never ran: all three were still queued
-    expect(flat).toHaveLength(6);
-    for (let i = 0; i < flat.length; i += 2) {
-      fs.closeSync(flat[i + 1]);
-      io.close(flat[i]);
+    expect(ids).toHaveLength(3);
+    for (const id of ids) {
+      // Each is a connection of the plane's own, with its peer's address.
+      expect(io.peer(id)[0]).toBe('127.0.0.1');
+      io.close(id);
     }
     expect(connectWhileBlocked(l.port, 1)).toBe(false);
     expect(io.listenClose(l.handle, true)).toEqual([]); // closed once
@@ -74,5 +78,31 @@ describe.skipIf(loaded.io === null)('native listener: SO_REUSEPORT, and closing 
     for (const c of fds) fs.closeSync(c);
     expect(connectWhileBlocked(port, 1)).toBe(false);
     await new Promise<void>((r) => server.close(() => r()));
+  });
+
+  it('peer names both ends; detach gives node:net a working duplicate and closes the plane\'s handle without a close callback', async () => {
+    const l = io.listen('127.0.0.1', 0, 128, 7);
+    closers.push(() => io.listenClose(l.handle));
+    const got = new Promise<number>((resolve) => (onAccept = resolve));
+    const client = net.connect(l.port, '127.0.0.1');
+    await new Promise<void>((r) => client.once('connect', () => r()));
+    const id = await got;
+    onAccept = null;
+    expect(io.peer(id)).toEqual(['127.0.0.1', client.localPort, '127.0.0.1', l.port]);
+    const wrapper = {};
+    expect(io.adopt(id, wrapper, KIND.client, 1 << 20)).toBe(true);
+    const fd = io.detach(id);
+    expect(fd).toBeGreaterThan(2);
+    expect(io.detach(id)).toBeLessThan(0); // gone from the plane
+    expect(io.peer(id)).toEqual([]);
+    const moved = new net.Socket({ fd, readable: true, writable: true });
+    const echoed = new Promise<string>((resolve) => client.once('data', (d) => resolve(d.toString())));
+    moved.once('data', (d) => moved.write(d));
+    client.write('hello');
+    expect(await echoed).toBe('hello');
+    moved.destroy();
+    client.destroy();
+    await new Promise((r) => setTimeout(r, 50));
+    expect(closed).not.toContain(wrapper);
   });
 });

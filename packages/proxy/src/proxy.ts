@@ -6,7 +6,7 @@ import {
   ClientError, ErrorCodes, Kernel, Pool, Reports, WeirError, clientErrorOf, createLogger, poolKeyId,
   type AuthSecret, type Clock, type ConnectionBudget, type Config, type PoolOptions, type PoolPlan, type ReloadCommit, type Logger, type PluginClass, type PoolFactory, type PoolSpec, type ResolvedUser,
 } from '@weir/kernel';
-import { ClientSession } from './client/session.js';
+import { ClientSession, MAX_CLIENT_MESSAGE } from './client/session.js';
 import type { LoginTarget, SessionHost } from './client/host.js';
 import { Janitor } from './client/janitor.js';
 import type { ClientTls } from './client/client-tls.js';
@@ -32,7 +32,7 @@ import { listen, listenIp, listenUnix, loadTls, tcpMigrateReq } from './listener
 import { REPORTS } from './tokens.js';
 import { MessageHooks, MESSAGE_HOOKS } from './intercept/hooks.js';
 import type { ProxyGeneralConfig } from './config/general.js';
-import { choosePlane, type NativePlane } from './stream/native.js';
+import { choosePlane, type NativePlane, type Wire } from './stream/native.js';
 
 export interface ProxyOptions {
   config: ProxyConfig;
@@ -100,7 +100,7 @@ export class Proxy implements SessionHost, PoolFactory {
   readonly plane: NativePlane | null;
   private readonly planeWhy: string;
   private readonly planeFellBack: boolean;
-  private nativeListener: { close(): Array<[number, number]> } | null = null;
+  private nativeListener: { close(): number[] } | null = null;
   /** node:net's listener: take its queued connections before it closes (null: it cannot). */
   private nodeDrain: (() => number[]) | null = null;
   private tls: ClientTls | null;
@@ -223,7 +223,7 @@ export class Proxy implements SessionHost, PoolFactory {
     }
     const ip = await listenIp(host);
     try {
-      const l = plane.listen(ip, port, (id, fd) => this.accept(this.nativeLoginSocket(fd), { plane, id }), reusePort);
+      const l = plane.listen(ip, port, (id) => this.acceptNative(plane, id), reusePort);
       this.nativeListener = l;
       return { address: ip, family: net.isIPv6(ip) ? 'IPv6' : 'IPv4', port: l.port };
     } catch (e) {
@@ -231,8 +231,10 @@ export class Proxy implements SessionHost, PoolFactory {
     }
   }
 
-  private nativeLoginSocket(fd: number): net.Socket {
-    return new net.Socket({ fd, readable: true, writable: true });
+  /** A client accepted by the native plane: it logs in on the plane's own connection. */
+  private acceptNative(plane: NativePlane, id: number, admitted = false): void {
+    const wire = plane.adoptClient(id, MAX_CLIENT_MESSAGE);
+    if (wire !== null) this.accept(wire, admitted);
   }
 
   /**
@@ -244,15 +246,15 @@ export class Proxy implements SessionHost, PoolFactory {
   private closeTcp(admit: boolean): void {
     // Nothing between the last accept and the close: the native call does both.
     const plane = this.plane;
-    const pairs = this.nativeListener?.close() ?? [];
+    const ids = this.nativeListener?.close() ?? [];
     const fds = this.nodeDrain?.() ?? [];
     this.nativeListener = null;
     this.nodeDrain = null;
     this.server.close();
-    const queued = pairs.length + fds.length;
+    const queued = ids.length + fds.length;
     if (queued > 0) this.logger.info({ connections: queued, admitted: admit }, `accepted ${queued} queued connection(s) as the listener closed`);
-    for (const [id, fd] of pairs) this.accept(this.nativeLoginSocket(fd), { plane: plane!, id }, admit);
-    for (const fd of fds) this.accept(new net.Socket({ fd, readable: true, writable: true }), null, admit);
+    for (const id of ids) this.acceptNative(plane!, id, admit);
+    for (const fd of fds) this.accept(new net.Socket({ fd, readable: true, writable: true }), admit);
   }
 
   // ---------------------------------------------------------------- pools
@@ -405,7 +407,7 @@ export class Proxy implements SessionHost, PoolFactory {
   // ---------------------------------------------------------------- sessions
 
   /** `admitted`: taken from the listener's queue as it closed on SIGTERM: served although weir is shutting down. */
-  private accept(socket: net.Socket, native: { plane: NativePlane; id: number } | null = null, admitted = false): void {
+  private accept(socket: Wire, admitted = false): void {
     const max = this.general().max_client_conn;
     const refusing = this.shuttingDown && !admitted;
     if (!refusing && this.sessions.size >= max) {
@@ -422,11 +424,10 @@ export class Proxy implements SessionHost, PoolFactory {
         : [SqlState.TooManyConnections, `too many clients (max_client_conn = ${max})`];
       socket.on('error', () => socket.destroy());
       socket.end(fatal(code, message));
-      native?.plane.io.close(native.id);
       this.poolerError({ client: socket.remoteAddress === undefined ? 'unix' : `${socket.remoteAddress}:${socket.remotePort}`, max_client_conn: max }, code, message, true);
       return;
     }
-    new ClientSession(socket, this, native);
+    new ClientSession(socket, this);
   }
 
   register(session: ClientSession): void {

@@ -1,6 +1,5 @@
 import crypto from 'node:crypto';
 import { random4 } from '../random.js';
-import type net from 'node:net';
 import type { AuthSecret } from '@weir/kernel';
 import { WeirError } from '@weir/kernel';
 import {
@@ -8,6 +7,11 @@ import {
   decodePassword, decodeSASLInitialResponse, md5Verify, mockScramKeys, ScramServer, parseScramVerifier, type ScramFinalResult,
 } from '@weir/protocol';
 import type { MessageReader } from './reader.js';
+
+/** Where the login's answers go: the client's connection on either data path. */
+export interface ByteSink {
+  write(bytes: Buffer): unknown;
+}
 
 export interface AuthOutcome {
   /** SCRAM passthrough: the ClientKey recovered from the client's proof, with the verifier's ServerKey. */
@@ -47,7 +51,7 @@ export function mockMethodFor(secrets: Iterable<AuthSecret | null>): MockMethod 
  * A null secret (unknown user) runs the same exchange as a known user would get (`mock`), with a
  * SCRAM salt derived from the name, and fails with the same error: user names cannot be probed.
  */
-export async function authenticateClient(socket: net.Socket, reader: MessageReader, user: string, secret: AuthSecret | null, mock: MockMethod = 'scram'): Promise<AuthOutcome> {
+export async function authenticateClient(socket: ByteSink, reader: MessageReader, user: string, secret: AuthSecret | null, mock: MockMethod = 'scram'): Promise<AuthOutcome> {
   if (secret === null) {
     if (mock === 'md5') {
       socket.write(authenticationMD5(random4()));
@@ -76,7 +80,7 @@ export async function authenticateClient(socket: net.Socket, reader: MessageRead
 }
 
 /** SASL SCRAM-SHA-256 from the server side up to AuthenticationSASLFinal; AuthFailed on a wrong proof. */
-async function scramExchange(socket: net.Socket, reader: MessageReader, user: string, server: ScramServer, mismatch = 'SCRAM proof mismatch'): Promise<ScramFinalResult> {
+async function scramExchange(socket: ByteSink, reader: MessageReader, user: string, server: ScramServer, mismatch = 'SCRAM proof mismatch'): Promise<ScramFinalResult> {
   socket.write(authenticationSASL(['SCRAM-SHA-256']));
   const first = await readPassword(reader, user);
   const init = decodeSASLInitialResponse(first.buffer, first.bodyStart, first.end);

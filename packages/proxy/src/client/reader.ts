@@ -1,5 +1,10 @@
-import type net from 'node:net';
 import { Framer } from '@weir/protocol';
+
+/** Where a reader's bytes come from when it listens itself: a node:net or TLS socket. */
+export interface ByteSource {
+  on(event: 'data', listener: (chunk: Buffer) => void): unknown;
+  off(event: 'data', listener: (chunk: Buffer) => void): unknown;
+}
 
 export interface RawMessage {
   type: number;
@@ -11,13 +16,15 @@ export interface RawMessage {
 
 /**
  * Promise-based reading of whole messages, for the login phase and the admin console
- * (not the forwarding path). One reader per socket; reads are sequential.
+ * (not the forwarding path). One reader per socket; reads are sequential. With no source
+ * (a connection of the native plane, whose session hears its bytes) the owner calls {@link feed}.
  */
 export class MessageReader {
   private readonly framer: Framer;
   private waiter: { typed: boolean; resolve: (m: RawMessage) => void; reject: (e: Error) => void } | null = null;
   private failure: Error | null = null;
-  private readonly onData = (chunk: Buffer) => {
+  /** Bytes from the client. */
+  readonly feed = (chunk: Buffer): void => {
     try {
       this.framer.push(chunk);
     } catch (e) {
@@ -27,16 +34,16 @@ export class MessageReader {
     this.pump();
   };
 
-  constructor(private socket: net.Socket, maxLength: number) {
+  constructor(private source: ByteSource | null, maxLength: number) {
     this.framer = new Framer(maxLength);
-    socket.on('data', this.onData);
+    source?.on('data', this.feed);
   }
 
-  /** Switch to another socket (after a TLS upgrade). */
-  rebind(socket: net.Socket): void {
-    this.socket.off('data', this.onData);
-    this.socket = socket;
-    socket.on('data', this.onData);
+  /** Switch to another source (after a TLS upgrade). */
+  rebind(source: ByteSource): void {
+    this.source?.off('data', this.feed);
+    this.source = source;
+    source.on('data', this.feed);
   }
 
   fail(err: Error): void {
@@ -79,7 +86,8 @@ export class MessageReader {
 
   /** Stop reading and hand back any bytes received past the last message read. */
   detach(): Buffer | null {
-    this.socket.off('data', this.onData);
+    this.source?.off('data', this.feed);
+    this.source = null;
     return this.framer.takePending();
   }
 }

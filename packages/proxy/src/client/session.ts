@@ -148,37 +148,35 @@ export class ClientSession implements ScanSink, ServerOwner, InterceptIO, Native
   socket: Wire;
 
   /**
-   * `native`: the connection was accepted by the native plane; the login runs on `socket`, a
-   * duplicate of its descriptor, and the plane takes it over once the client is logged in.
+   * `socket`: node:net's (the node path, the unix socket), or the native plane's, which the
+   * client logs in on and stays on (the session is its one listener); one that asks for TLS
+   * moves to node:net for it.
    */
-  constructor(socket: net.Socket, private readonly host: SessionHost, private native: { plane: NativePlane; id: number } | null = null) {
+  constructor(socket: Wire, private readonly host: SessionHost) {
     this.socket = socket;
     this.remoteAddress = internAddress(socket.remoteAddress);
     this.remotePort = socket.remotePort ?? 0;
-    socket.setNoDelay(true);
-    socket.setKeepAlive(true, 30_000);
-    const onError = (e: Error): void => this.clientGone(`client socket error: ${e.message}`);
-    const onClose = (): void => this.clientGone('client closed the connection');
-    socket.on('error', onError);
-    socket.on('close', onClose);
-    this.unlisten = () => {
-      socket.off('error', onError);
-      socket.off('close', onClose);
-    };
+    if (socket instanceof NativeSocket) {
+      socket.client = this;
+    } else {
+      socket.setNoDelay(true);
+      socket.setKeepAlive(true, 30_000);
+      this.listenTo(socket);
+    }
     this.pid = host.drawPid();
     host.register(this);
     void this.login();
   }
 
-  /**
-   * Takes the session's listeners off the node:net socket it logged in on (the native plane then
-   * reports to the session directly: {@link clientData}, {@link clientClosed}). Null after that.
-   */
-  private unlisten: (() => void) | null;
+  /** The session's error and close listeners on a node:net socket. */
+  private listenTo(socket: net.Socket): void {
+    socket.on('error', (e: Error) => this.clientGone(`client socket error: ${e.message}`));
+    socket.on('close', () => this.clientGone('client closed the connection'));
+  }
 
-  /** The login's socket (node:net: TLS and the login exchange happen there). */
-  private get loginSocket(): net.Socket {
-    return this.socket as net.Socket;
+  /** The login's socket: the client's connection until TLS wraps it. */
+  private get loginSocket(): Wire {
+    return this.socket;
   }
 
   /** How long this client has waited for a server so far (0 when it is not waiting). */
@@ -211,7 +209,8 @@ export class ClientSession implements ScanSink, ServerOwner, InterceptIO, Native
       this.loginTimer = setTimeout(() => this.reject(SqlState.ProtocolViolation, 'login timeout: the client did not finish logging in'), general.client_login_timeout);
       this.loginTimer.unref();
     }
-    const reader = new MessageReader(this.loginSocket, MAX_STARTUP);
+    // The native plane's socket reports to the session, which feeds the reader (clientData).
+    const reader = new MessageReader(this.socket instanceof NativeSocket ? null : this.socket, MAX_STARTUP);
     this.reader = reader;
     try {
       const params = await this.readStartup(reader);
@@ -309,10 +308,12 @@ export class ClientSession implements ScanSink, ServerOwner, InterceptIO, Native
           this.loginSocket.write(SSL_NO);
           continue;
         }
-        this.loginSocket.write(SSL_YES);
+        const raw = this.plainForTls(reader);
+        if (raw === null) return null;
+        raw.write(SSL_YES);
         let secure: tls.TLSSocket;
         try {
-          secure = await clientTls.upgrade(this.loginSocket);
+          secure = await clientTls.upgrade(raw);
         } catch (e) {
           this.host.noteRepeated('client TLS handshake failed', { client: this.remote, error: (e as Error).message });
           this.loginSocket.destroy();
@@ -328,6 +329,26 @@ export class ClientSession implements ScanSink, ServerOwner, InterceptIO, Native
       }
       this.loginSocket.write(SSL_NO); // GSSENCRequest: not offered
     }
+  }
+
+  /**
+   * The node:net socket a TLS handshake runs on. A native connection leaves the plane for it (its
+   * descriptor is handed over; nothing was read past the SSLRequest, checked above). Null when it
+   * could not (the client is then told and closed).
+   */
+  private plainForTls(reader: MessageReader): net.Socket | null {
+    const wire = this.socket;
+    if (!(wire instanceof NativeSocket)) return wire as net.Socket;
+    const moved = wire.plane.detach(wire);
+    if (moved === null) {
+      this.close('client connection could not be moved to node:net for TLS');
+      return null;
+    }
+    wire.client = null;
+    this.socket = moved;
+    this.listenTo(moved);
+    reader.rebind(moved);
+    return moved;
   }
 
   private async enterPool(target: LoginTarget, outcome: LoginOutcome, startup: Record<string, string>, reader: MessageReader): Promise<void> {
@@ -355,40 +376,13 @@ export class ClientSession implements ScanSink, ServerOwner, InterceptIO, Native
     this.intercepting = this.mode === 'transaction' && this.host.messageHooks().active;
     this.finishLogin();
     this.logConnected();
-    let leftover = reader.detach();
+    const leftover = reader.detach();
     this.reader = null;
-    this.handOver((more) => (leftover = leftover === null ? more : Buffer.concat([leftover, more])));
     this.socket.write(Buffer.concat(out));
     if (!(this.socket instanceof NativeSocket)) this.socket.on('data', (chunk: Buffer) => this.onClientData(chunk));
     if (this.mode === 'session') this.acquire();
     if (leftover) this.onClientData(leftover);
     else this.arm();
-  }
-
-  /**
-   * Native path: the plane takes the logged-in client's connection over from node:net (bytes
-   * node:net read past the login come back through `more`). A client over TLS stays on node:net.
-   */
-  private handOver(more: (bytes: Buffer) => void): void {
-    const native = this.native;
-    if (native === null) return;
-    this.native = null;
-    const socket = this.loginSocket;
-    const taken = native.plane.handOver(native.id, socket, 'client', MAX_CLIENT_MESSAGE, () => {
-      this.unlisten?.();
-      this.unlisten = null;
-    });
-    if (taken === null) return;
-    this.socket = taken.wire;
-    taken.wire.client = this; // hears its bytes, its close and `want` (when armed)
-    if (taken.leftover !== null) more(taken.leftover);
-  }
-
-  /** The plane's handle of a connection that stays on node:net (admin, TLS, a failed login) is closed. */
-  private dropNative(): void {
-    if (this.native === null) return;
-    this.native.plane.io.close(this.native.id);
-    this.native = null;
   }
 
   /** log_connections: one info line per login that succeeded. */
@@ -433,7 +427,6 @@ export class ClientSession implements ScanSink, ServerOwner, InterceptIO, Native
 
   private async adminLogin(reader: MessageReader): Promise<void> {
     this.isAdmin = true;
-    this.dropNative();
     await authenticateClient(this.loginSocket, reader, this.user, this.host.adminSecret(this.user), this.host.adminMock());
     this.finishLogin();
     this.adminReady = true;
@@ -781,9 +774,11 @@ export class ClientSession implements ScanSink, ServerOwner, InterceptIO, Native
     return this.scanner === null || this.scanner.atBoundary();
   }
 
-  /** NativeClientSink: bytes from the client (not held for a link). */
+  /** NativeClientSink: bytes from the client (not held for a link): the login's or admin console's reader's while there is one. */
   clientData(chunk: Buffer): void {
-    this.onClientData(chunk);
+    const reader = this.reader;
+    if (reader !== null) reader.feed(chunk);
+    else this.onClientData(chunk);
   }
 
   /** NativeClientSink: the client's connection is gone. */
@@ -1202,7 +1197,6 @@ export class ClientSession implements ScanSink, ServerOwner, InterceptIO, Native
     if (this.closed) return;
     this.closed = true;
     this.unlinkNow();
-    this.dropNative();
     this.finishLogin();
     if (this.reader !== null) {
       this.reader.fail(new Error(`client connection closed: ${reason}`));

@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import type net from 'node:net';
+import net from 'node:net';
 import { internAddress } from './address.js';
 import { CB, KIND, LINK, SLAB, UNLINK, loadNative, type NativeIo } from '@weir/io';
 
@@ -165,15 +165,15 @@ export type PlaneStatus = { plane: NativePlane; why: string } | { plane: null; w
 export class NativePlane {
   readonly slab = new Float64Array(16);
   private readonly connects = new Map<number, (status: number | string, fd: number) => void>();
-  private readonly listeners = new Map<number, (id: number, fd: number) => void>();
+  private readonly listeners = new Map<number, (id: number) => void>();
   private nextListener = 1;
 
   private constructor(readonly io: NativeIo, readonly file: string) {
     const slab = this.slab;
     const cbs: ((...a: never[]) => void)[] = [];
-    cbs[CB.accept] = (l: number, id: number, fd: number) => {
+    cbs[CB.accept] = (l: number, id: number) => {
       const on = this.listeners.get(l);
-      if (on !== undefined) on(id, fd);
+      if (on !== undefined) on(id);
       else io.close(id);
     };
     cbs[CB.connected] = (id: number, status: number | string, fd: number) => {
@@ -214,20 +214,42 @@ export class NativePlane {
 
   /**
    * Listen natively (`reusePort`: SO_REUSEPORT, general.so_reuseport); each accepted connection
-   * arrives as (native id, a duplicate fd for the login). close() first accepts what the kernel
-   * has queued and returns those as [id, fd] pairs, then closes the socket in the same call.
+   * arrives as its native id (see {@link adoptClient}). close() first accepts what the kernel has
+   * queued and returns their ids, then closes the socket in the same call.
    */
-  listen(ip: string, port: number, onAccept: (id: number, fd: number) => void, reusePort = false): { port: number; close(): Array<[number, number]> } {
+  listen(ip: string, port: number, onAccept: (id: number) => void, reusePort = false): { port: number; close(): number[] } {
     const n = this.nextListener++;
     const l = this.io.listen(ip, port, 4096, n, reusePort);
     this.listeners.set(n, onAccept);
     return { port: l.port, close: () => {
       this.listeners.delete(n);
-      const flat = this.io.listenClose(l.handle, true);
-      const pairs: Array<[number, number]> = [];
-      for (let i = 0; i + 1 < flat.length; i += 2) pairs.push([flat[i], flat[i + 1]]);
-      return pairs;
+      return this.io.listenClose(l.handle, true);
     } };
+  }
+
+  /**
+   * An accepted client's connection, read by the plane from the start: it logs in on it (its
+   * bytes go to JavaScript until it is linked). Null if the peer is already gone.
+   */
+  adoptClient(id: number, maxMessage: number): NativeSocket | null {
+    const [remoteAddress, remotePort, localAddress, localPort] = this.io.peer(id);
+    const wire = new NativeSocket(this, id, internAddress(remoteAddress), remotePort, internAddress(localAddress), localPort);
+    if (this.io.adopt(id, wire, KIND.client, maxMessage)) return wire;
+    this.io.close(id);
+    return null;
+  }
+
+  /**
+   * A connection leaves the plane for node:net (a client that asked for TLS while logging in):
+   * a node:net socket on a duplicate of its descriptor; the plane's handle is closed and reports
+   * nothing more. Null if it cannot leave (linked, or writes queued in the plane).
+   */
+  detach(wire: NativeSocket): net.Socket | null {
+    if (wire.destroyed) return null;
+    const fd = this.io.detach(wire.id);
+    if (fd < 0) return null;
+    wire.destroyed = true;
+    return new net.Socket({ fd, readable: true, writable: true });
   }
 
   /** Connect natively: the native id and a duplicate fd for the login. An abort closes the attempt. */
