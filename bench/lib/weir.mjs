@@ -15,7 +15,7 @@ export const WEIR_CLI = process.env.BENCH_WEIR_CLI ?? path.join(ROOT, 'packages/
  * for md5 (as PgBouncer's auth_type md5 asks them) and weir logs in to PostgreSQL
  * by md5 passthrough. auth 'plain': plaintext in the config (clients get SCRAM).
  */
-export function weirConfig({ port, pgPort, poolSize = 40, maxClientConn = 12000, plugins = true, auth = 'md5', workers = 1 }) {
+export function weirConfig({ port, pgPort, poolSize = 40, maxClientConn = 12000, plugins = true, auth = 'md5' }) {
   const password = auth === 'md5' ? `"md5${md5hex(BENCH_PASSWORD + BENCH_USER)}"` : BENCH_PASSWORD;
   return [
     'general:',
@@ -25,7 +25,6 @@ export function weirConfig({ port, pgPort, poolSize = 40, maxClientConn = 12000,
     '  admin_password: admin',
     '  query_wait_timeout: 30s',
     `  max_client_conn: ${maxClientConn}`,
-    ...(workers !== 1 ? [`  workers: ${workers}`] : []),
     '  log_level: warn',
     ...(plugins ? ['plugins:', '  prepared_statements: { enabled: true, max_per_connection: 1000 }'] : []),
     'pools:',
@@ -46,7 +45,7 @@ export async function startWeirOnce(dir, pg, variant, { startTimeoutMs = 20_000 
   if (!existsSync(WEIR_CLI)) throw new Error(`${path.relative(process.cwd(), WEIR_CLI) || WEIR_CLI} does not exist (weir not built yet?)`);
   mkdirSync(dir, { recursive: true });
   const port = await freePort();
-  const configFile = path.join(dir, `weir-${variant.auth}${variant.plugins ? '-plugins' : ''}${variant.workers > 1 ? `-w${variant.workers}` : ''}.yaml`);
+  const configFile = path.join(dir, `weir-${variant.auth}${variant.plugins ? '-plugins' : ''}.yaml`);
   writeFileSync(configFile, weirConfig({ port, pgPort: pg.port, ...variant }));
   // The flags the weir CLI's own shebang uses (`npx weir`), plus any from BENCH_WEIR_NODE_ARGS.
   const nodeArgs = ('--max-semi-space-size=2 ' + (process.env.BENCH_WEIR_NODE_ARGS ?? '')).split(/\s+/).filter(Boolean);

@@ -15,8 +15,8 @@ export interface BudgetMember {
  */
 export class ConnectionBudget {
   used = 0;
-  protected readonly members = new Set<BudgetMember>();
-  protected readonly waiting = new Set<BudgetMember>();
+  private readonly members = new Set<BudgetMember>();
+  private readonly waiting = new Set<BudgetMember>();
 
   /** `limit` 0 = no cap. */
   constructor(readonly name: string, private cap = 0) {}
@@ -33,14 +33,6 @@ export class ConnectionBudget {
   get full(): boolean {
     return this.cap > 0 && this.used >= this.cap;
   }
-
-  /** More connections held than allowed: a member closes idle ones rather than reuse them (a share taken back). */
-  get over(): boolean {
-    return false;
-  }
-
-  /** A member closed an idle connection because the budget was `over`. */
-  shedding(): void {}
 
   join(m: BudgetMember): void {
     this.members.add(m);
@@ -74,7 +66,7 @@ export class ConnectionBudget {
     for (const other of this.members) if (other !== m && other.shedIdle()) return;
   }
 
-  protected wake(): void {
+  private wake(): void {
     const list = [...this.waiting];
     this.waiting.clear();
     for (const m of list) m.budgetFreed();

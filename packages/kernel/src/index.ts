@@ -19,8 +19,6 @@ export { prettyLine } from './log-pretty.js';
 export { serializeError } from './log-error.js';
 export { Pool, type PoolArgs, type ConnectionView } from './pool.js';
 export { ConnectionBudget, type BudgetMember } from './budget.js';
-export { SharedBudget, type ShareLink } from './shared-budget.js';
-export { ShareLedger, type LedgerMessage } from './share-ledger.js';
 export { Hooks, hookError, type HookOrder, type HandlerSpec } from './hooks.js';
 export {
   HOOK_TABLE,

@@ -369,7 +369,7 @@ export class Pool<C = unknown> implements LeaseOwner<C>, BudgetMember {
   /** Decide hand-off, creation and eviction. Re-entrant calls fold into the running one. */
   private pulse(): void {
     // nothing to decide: nobody waits, size within [min, max], not ending (the common release)
-    if (this.waiters.size === 0 && !this.retiring && !this.budgetWanted() && !this.anyOver()) {
+    if (this.waiters.size === 0 && !this.retiring && !this.budgetWanted()) {
       const size = this.size();
       if (size <= this.options.max && size >= (this.options.min ?? 0)) return;
     }
@@ -396,8 +396,6 @@ export class Pool<C = unknown> implements LeaseOwner<C>, BudgetMember {
     }
     const waiters = this.waiters;
     let now = -1;
-    // 0. a budget that holds more than it may now (a worker's share taken back): idle ones close first
-    while (this.idle.length !== 0 && this.budgetOver()) this.closeConn(this.idle.shift()!, 'idle');
     // 1. hand idle connections to the longest waiters
     while (waiters.size !== 0 && this.idle.length !== 0) {
       if (now < 0) now = this.clock.now();
@@ -450,20 +448,6 @@ export class Pool<C = unknown> implements LeaseOwner<C>, BudgetMember {
       }, due - now);
     }
     return this.options.max;
-  }
-
-  private anyOver(): boolean {
-    const bs = this.budgets;
-    for (let i = 0; i < bs.length; i++) if (bs[i]!.over) return true;
-    return false;
-  }
-
-  /** A budget holds more than it may: it is told one connection closes for it. */
-  private budgetOver(): boolean {
-    const bs = this.budgets;
-    let over = false;
-    for (let i = 0; i < bs.length; i++) if (bs[i]!.over) { bs[i]!.shedding(); over = true; }
-    return over;
   }
 
   private budgetWanted(): boolean {

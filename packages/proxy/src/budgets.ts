@@ -9,28 +9,12 @@ import type { ProxyConfig } from './config/schema.js';
 export class Budgets {
   private readonly dbs = new Map<string, ConnectionBudget>();
   private readonly users = new Map<string, ConnectionBudget>();
-  private readonly pools = new Map<string, ConnectionBudget>();
-
-  /**
-   * `shared`: with general.workers > 1, each cap is a worker's share of a cap held by the
-   * supervisor, and pool_size becomes a cap too (a pool's size is global).
-   */
-  constructor(private readonly shared?: (name: string, limit: number) => ConnectionBudget) {}
-
-  /** With workers: the pool_size cap of pool `id` (size + reserve), else none. */
-  pool(id: string, limit: number): ConnectionBudget[] {
-    if (!this.shared) return [];
-    let b = this.pools.get(id);
-    if (b === undefined) this.pools.set(id, (b = this.shared(`pool_size ${id}`, limit)));
-    else b.limit = limit;
-    return [b];
-  }
 
   /** The budgets of a pool to `database` logging in as `serverUser`. */
   of(database: string, serverUser: string, config: ProxyConfig): ConnectionBudget[] {
     return [
-      get(this.dbs, database, dbLimit(config, database), 'max_db_connections', this.shared),
-      get(this.users, serverUser, config.general.max_user_connections, 'max_user_connections', this.shared),
+      get(this.dbs, database, dbLimit(config, database), 'max_db_connections'),
+      get(this.users, serverUser, config.general.max_user_connections, 'max_user_connections'),
     ];
   }
 
@@ -53,11 +37,10 @@ function dbLimit(config: ProxyConfig, database: string): number {
   return config.pools[database]?.max_db_connections ?? config.general.max_db_connections;
 }
 
-function get(map: Map<string, ConnectionBudget>, name: string, limit: number, key: string,
-  shared?: (name: string, limit: number) => ConnectionBudget): ConnectionBudget {
+function get(map: Map<string, ConnectionBudget>, name: string, limit: number, key: string): ConnectionBudget {
   let b = map.get(name);
   if (b === undefined) {
-    b = shared ? shared(`${key} ${name}`, limit) : new ConnectionBudget(`${key} ${name}`, limit);
+    b = new ConnectionBudget(`${key} ${name}`, limit);
     map.set(name, b);
   }
   return b;

@@ -1,5 +1,4 @@
-export { Proxy, type ProxyOptions, type ProxyWorkerLink } from './proxy.js';
-export { mergeTables } from './admin/merge.js';
+export { Proxy, type ProxyOptions } from './proxy.js';
 export { loadProxyConfig, parseProxyConfig, checkProxyConfig } from './config/load.js';
 export { proxyConfigSchema, proxyConfigSchemaFor, poolSchemaFor, poolSchema, userSchema, type ProxyConfig, type PoolConfig, type UserConfig, type PoolMode } from './config/schema.js';
 export { configJsonSchema, describedConfigSchema } from './config/json-schema.js';
@@ -12,4 +11,3 @@ export { PoolCounters } from './stats.js';
 export { SqlState } from './client/errors.js';
 export { MessageHooks, MESSAGE_HOOKS, Answer, type ClientMessage, type ClientMessageHandler, type InterceptContext, type LocalAnswerer } from './intercept/hooks.js';
 export { proxyGeneralSchema, type ProxyGeneralConfig } from './config/general.js';
-export { startMetricsServer } from './metrics-server.js';

@@ -4,7 +4,7 @@ import net from 'node:net';
 import type tls from 'node:tls';
 import {
   ClientError, ErrorCodes, Kernel, Pool, Reports, WeirError, clientErrorOf, createLogger, poolKeyId,
-  type AuthSecret, type Clock, type ConnectionBudget, type Config, type PoolOptions, type PoolPlan, type ReloadCommit, type Logger, type PluginClass, type PoolFactory, type PoolSpec, type ResolvedUser,
+  type AuthSecret, type Clock, type Config, type PoolOptions, type PoolPlan, type ReloadCommit, type Logger, type PluginClass, type PoolFactory, type PoolSpec, type ResolvedUser,
 } from '@weir/kernel';
 import { ClientSession, MAX_CLIENT_MESSAGE } from './client/session.js';
 import type { LoginTarget, SessionHost } from './client/host.js';
@@ -42,20 +42,6 @@ export interface ProxyOptions {
   plugins?: PluginClass[];
   logger?: Logger;
   clock?: Clock;
-  /** general.workers > 1: this process is one worker; its caps are shares held by the supervisor. */
-  worker?: ProxyWorkerLink;
-}
-
-/** What a worker process gives its Proxy: shared caps, and admin commands that reach every worker. */
-export interface ProxyWorkerLink {
-  readonly index: number;
-  budget(name: string, limit: number): ConnectionBudget;
-  /** SHOW what: this worker's table merged with every other worker's. */
-  show(what: string): Promise<{ columns: readonly string[]; rows: unknown[][] }>;
-  /** A cancel request for a key this worker does not hold: the other workers are asked. */
-  cancel(pid: number, secret: number): void;
-  /** A state-changing admin command run on every worker; rejects with the first failure. */
-  broadcast(command: string): Promise<void>;
 }
 
 interface PoolMeta {
@@ -112,15 +98,14 @@ export class Proxy implements SessionHost, PoolFactory {
   shuttingDown = false;
   refusingLogins = false;
   address: net.AddressInfo | null = null;
-  readonly budgets: Budgets;
+  readonly budgets = new Budgets();
   private metricsServer: http.Server | null = null;
   private readonly janitor = new Janitor(this.sessions, () => this.general());
 
   constructor(private readonly options: ProxyOptions) {
     this.logger = options.logger ?? createLogger({ level: options.config.general.log_level, format: options.config.general.log_format });
     this.plugins = options.plugins ?? [];
-    this.budgets = new Budgets(options.worker ? (name, limit) => options.worker!.budget(name, limit) : undefined);
-    this.cancels = new CancelKeys(this.logger, undefined, options.worker ? (pid, secret) => options.worker!.cancel(pid, secret) : undefined);
+    this.cancels = new CancelKeys(this.logger);
     this.poolerErrors = new PoolerErrors(this.logger, () => this.general().log_pooler_errors);
     this.kernel = new Kernel({ config: options.config as unknown as Config, logger: this.logger, clock: options.clock, plugins: this.plugins, poolFactory: this });
     this.kernel.container.register(REPORTS, { useValue: this.reports });
@@ -183,10 +168,8 @@ export class Proxy implements SessionHost, PoolFactory {
     }
     // The "listening" line is part of the CLI contract: printed whatever log_level says (unless silent).
     const announce = this.logger.level === 'silent' ? this.logger : this.logger.child({}, { level: 'info' });
-    // A worker's line is not the CLI's: the supervisor says "listening" once every worker is up.
-    const worker = this.options.worker;
-    announce.info({ address: this.address.address, port: this.address.port, pools: this.kernel.registry.entries().length, worker: worker?.index },
-      worker ? `worker ${worker.index} accepting on ${this.address.address}:${this.address.port}` : `weir listening on ${this.address.address}:${this.address.port}`);
+    announce.info({ address: this.address.address, port: this.address.port, pools: this.kernel.registry.entries().length },
+      `weir listening on ${this.address.address}:${this.address.port}`);
     return this.address;
   }
 
@@ -269,7 +252,7 @@ export class Proxy implements SessionHost, PoolFactory {
     const mode = t.mode ?? poolCfg.pool_mode;
     const options = {
       ...poolOptions(this.general(), spec.options.max, poolCfg?.min_pool_size ?? 0, poolCfg), ...spec.options,
-      budgets: [...this.budgets.of(db, target.address.user, this.config), ...this.budgets.pool(poolKeyId(db, spec.key.user), this.globalSize(spec.options.max, poolCfg))],
+      budgets: this.budgets.of(db, target.address.user, this.config),
     };
     const pool = new Pool<ServerConnection>({
       info: { name: `${spec.key.user}@${db}`, key: spec.key, kind: spec.kind },
@@ -281,15 +264,6 @@ export class Proxy implements SessionHost, PoolFactory {
     });
     this.meta.set(pool, { target, mode, counters: new PoolCounters(), fingerprint: t.server ? targetFingerprint(spec) : '' });
     return pool;
-  }
-
-  /** With workers, the cap on a pool's connections across all of them: its size and reserve. */
-  private globalSize(max: number, poolCfg: ProxyConfig['pools'][string] | undefined): number {
-    return max + (poolCfg?.reserve_pool_size ?? this.general().reserve_pool_size);
-  }
-
-  get worker(): ProxyWorkerLink | undefined {
-    return this.options.worker;
   }
 
   counters(pool: Pool): PoolCounters {
@@ -385,21 +359,6 @@ export class Proxy implements SessionHost, PoolFactory {
     return mockMethodFor([password ? secretFromPassword(password) : null]);
   }
 
-  /** A cancel request another worker got for a key it does not hold. */
-  cancelForwarded(pid: number, secret: number): void {
-    this.cancels.routeForwarded(pid, secret);
-  }
-
-  /** A worker's part of an admin command another worker's console sent to all (general.workers > 1). */
-  adminLocal(command: string): Promise<void> {
-    return this.admin.runLocal(command);
-  }
-
-  /** A worker's own rows of SHOW `what`, for the supervisor to merge. */
-  adminTable(what: string): { columns: readonly string[]; rows: unknown[][] } {
-    return this.admin.localTable(what);
-  }
-
   runAdmin(session: ClientSession, sql: string): Promise<Buffer> {
     return this.admin.run(sql, { client: session.remote, user: session.user, database: session.database });
   }
@@ -466,17 +425,6 @@ export class Proxy implements SessionHost, PoolFactory {
 
   // ---------------------------------------------------------------- RELOAD, PAUSE, shutdown
 
-  /** The first phase of a RELOAD across workers: null if the config file would load here, else why not. */
-  prepareReload(): string | null {
-    if (!this.options.configFile) return 'weir was started without a config file';
-    try {
-      loadTls(loadProxyConfig(this.options.configFile, this.plugins).general);
-      return null;
-    } catch (e) {
-      return (e as Error).message;
-    }
-  }
-
   /** Read the config file again; apply it only if valid. */
   async reload(): Promise<{ ok: true } | { ok: false; error: string }> {
     if (!this.options.configFile) return { ok: false, error: 'weir was started without a config file' };
@@ -533,11 +481,7 @@ export class Proxy implements SessionHost, PoolFactory {
     }
     return () => {
       this.budgets.apply(next);
-      for (const [pool, options] of resizes) {
-        pool.resize(options);
-        const { database, user } = pool.info.key;
-        this.budgets.pool(poolKeyId(database, user), this.globalSize(pool.options.max, next.pools[database]));
-      }
+      for (const [pool, options] of resizes) pool.resize(options);
     };
   }
 

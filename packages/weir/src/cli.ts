@@ -5,14 +5,10 @@ import 'reflect-metadata';
 import path from 'node:path';
 import { createLogger, WeirError } from '@weir/kernel';
 import fs from 'node:fs';
-import os from 'node:os';
 import { Proxy, configJsonSchema, loadProxyConfig } from '@weir/proxy';
 import { builtinPlugins } from './builtins.js';
 import { checkConfigFile } from './check.js';
 import { loadPlugins } from './plugins.js';
-import { WORKER_ENV, workerCount } from './workers/messages.js';
-import { Supervisor } from './workers/supervisor.js';
-import { workerSetup } from './workers/setup.js';
 
 const VERSION: string = require('../package.json').version;
 
@@ -86,17 +82,10 @@ async function main(argv: string[]): Promise<number> {
   const plugins = loadPlugins(file);
   const parsed = loadProxyConfig(file, plugins.all(), (cfg) => plugins.loadNamed(cfg.plugins));
   const logger = createLogger({ level: parsed.general.log_level, format: parsed.general.log_format, name: 'weir' });
-  const workerIndex = process.env[WORKER_ENV];
-  const count = workerCount(parsed.general.workers, os.availableParallelism);
-  if (workerIndex === undefined && count > 1) return new Supervisor(count, parsed, logger).run();
-  const worker = workerIndex === undefined ? undefined : workerSetup(Number(workerIndex), parsed, logger);
-  const proxy = new Proxy({ config: parsed, configFile: file, plugins: plugins.all(), logger: worker?.logger ?? logger, worker: worker?.link });
-  worker?.link.attach(proxy);
-  const address = await proxy.start();
-  worker?.link.ready(address.port);
+  const proxy = new Proxy({ config: parsed, configFile: file, plugins: plugins.all(), logger });
+  await proxy.start();
   return new Promise<number>((resolve) => {
-    // A worker's SIGHUP is a RELOAD of every worker (the supervisor runs it).
-    process.on('SIGHUP', () => void (worker ? worker.link.broadcast('RELOAD').catch(() => {}) : proxy.reload()));
+    process.on('SIGHUP', () => void proxy.reload());
     process.on('SIGTERM', () => void proxy.shutdown('graceful').then(() => resolve(0), () => resolve(1)));
     process.on('SIGINT', () => void proxy.shutdown('fast').then(() => resolve(0), () => resolve(1)));
   });

@@ -25,7 +25,6 @@ export const RELOADABLE: Readonly<Record<string, Reloadable>> = {
   'general.port': NO,
   'general.io': NO,
   'general.so_reuseport': NO,
-  'general.workers': NO,
   'general.unix_socket_dir': NO,
   'general.metrics_port': NO,
   'general.metrics_host': NO,

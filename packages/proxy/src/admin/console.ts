@@ -1,7 +1,7 @@
 import type { Reports } from '@weir/kernel';
 import { readyForQuery } from '@weir/protocol';
 import { error, SqlState } from '../client/errors.js';
-import { table, done } from './table.js';
+import { table, reportTable, done } from './table.js';
 import { ShowTables, type Table } from './show.js';
 import type { Averages } from './averages.js';
 import type { Proxy } from '../proxy.js';
@@ -19,8 +19,6 @@ const COMMANDS = [
   'PAUSE [db]', 'RESUME [db]', 'SUSPEND', 'DISABLE db', 'ENABLE db', 'KILL db', 'KILL_CLIENT id', 'RECONNECT [db]',
   'WAIT_CLOSE [db]', 'RELOAD', 'SHUTDOWN [WAIT_FOR_SERVERS|WAIT_FOR_CLIENTS]',
 ];
-
-const KNOWN = new Set(['PAUSE', 'RESUME', 'SUSPEND', 'DISABLE', 'ENABLE', 'KILL', 'KILL_CLIENT', 'RECONNECT', 'WAIT_CLOSE', 'RELOAD', 'SHUTDOWN']);
 
 /**
  * The admin console: database `weir` or `pgbouncer`, PgBouncer's commands with its scoping.
@@ -54,36 +52,14 @@ export class AdminConsole {
     return Buffer.concat(out);
   }
 
-  /** This worker's part of a command sent to every worker; rejects with its error. */
-  async runLocal(text: string): Promise<void> {
-    await this.one(text, true);
-  }
-
-  /** This worker's rows of SHOW `what` (general.workers > 1: the supervisor merges every worker's). */
-  localTable(what: string): Table {
-    const t = this.table(what.toUpperCase());
-    if (t === null) throw new AdminError(SqlState.SyntaxError, `unknown SHOW "${what}"; try SHOW HELP`);
-    return t;
-  }
-
-  private async one(text: string, local = false): Promise<Buffer> {
+  private async one(text: string): Promise<Buffer> {
     const words = text.split(/\s+/);
     const verb = words[0]!.toUpperCase();
     const arg = words[1];
     if (words.length > 2) throw new AdminError(SqlState.SyntaxError, `too many arguments to ${verb}: "${text}"`);
     const p = this.proxy;
-    const worker = local ? undefined : p.worker;
-    if (worker !== undefined && verb !== 'SHOW' && KNOWN.has(verb)) {
-      // Every worker runs it (RELOAD: all apply the new config or none does; the supervisor sees to that).
-      try {
-        await worker.broadcast(text);
-      } catch (e) {
-        throw new AdminError((e as { sqlstate?: string }).sqlstate ?? SqlState.InternalError, (e as Error).message);
-      }
-      return done(verb);
-    }
     switch (verb) {
-      case 'SHOW': return worker !== undefined ? this.merged((arg ?? '').toUpperCase()) : this.showOne((arg ?? '').toUpperCase());
+      case 'SHOW': return this.showOne((arg ?? '').toUpperCase());
       case 'RELOAD': {
         const result = await p.reload();
         if (!result.ok) throw new AdminError(SqlState.InternalError, `RELOAD failed, running config kept: ${result.error}`);
@@ -154,40 +130,27 @@ export class AdminConsole {
     return name;
   }
 
-  /** SHOW across workers: the tables worker rows are merged into (HELP, VERSION, CONFIG are this worker's). */
-  private async merged(what: string): Promise<Buffer> {
-    if (what === 'HELP' || what === 'VERSION' || what === 'CONFIG' || this.table(what) === null) return this.showOne(what);
-    const t = await this.proxy.worker!.show(what);
-    return table(t.columns, t.rows as Table['rows']);
-  }
-
   private showOne(what: string): Buffer {
-    if (what === 'HELP') return table(['command'], [...COMMANDS, ...this.reports.names().map((n) => `SHOW ${n}`)].map((c) => [c]));
-    const t = this.table(what);
-    if (t === null) throw new AdminError(SqlState.SyntaxError, `unknown SHOW "${what}"; try SHOW HELP`);
-    return table(t.columns, t.rows);
-  }
-
-  private table(what: string): Table | null {
     const s = this.show;
+    const t = (x: Table) => table(x.columns, x.rows);
     switch (what) {
-      case 'VERSION': return s.versionTable();
-      case 'POOLS': return s.pools();
-      case 'STATS': return s.stats();
-      case 'STATS_TOTALS': return s.statsTotals(false);
-      case 'STATS_AVERAGES': return s.statsTotals(true);
-      case 'DATABASES': return s.databases();
-      case 'USERS': return s.users();
-      case 'LISTS': return s.lists();
-      case 'CLIENTS': return s.clients();
-      case 'SERVERS': return s.servers();
-      case 'MEM': return s.mem();
-      case 'CONFIG': return s.config();
+      case 'HELP': return table(['command'], [...COMMANDS, ...this.reports.names().map((n) => `SHOW ${n}`)].map((c) => [c]));
+      case 'VERSION': return t(s.versionTable());
+      case 'POOLS': return t(s.pools());
+      case 'STATS': return t(s.stats());
+      case 'STATS_TOTALS': return t(s.statsTotals(false));
+      case 'STATS_AVERAGES': return t(s.statsTotals(true));
+      case 'DATABASES': return t(s.databases());
+      case 'USERS': return t(s.users());
+      case 'LISTS': return t(s.lists());
+      case 'CLIENTS': return t(s.clients());
+      case 'SERVERS': return t(s.servers());
+      case 'MEM': return t(s.mem());
+      case 'CONFIG': return t(s.config());
       default: {
         const source = this.reports.get(what);
-        if (!source) return null;
-        const r = source();
-        return { columns: r.columns, rows: r.rows as Table['rows'] };
+        if (source) return reportTable(source());
+        throw new AdminError(SqlState.SyntaxError, `unknown SHOW "${what}"; try SHOW HELP`);
       }
     }
   }

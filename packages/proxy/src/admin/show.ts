@@ -150,7 +150,7 @@ export class ShowTables {
   config(): Table {
     const g = this.p.kernel.config.general as unknown as Record<string, unknown>;
     const defaults = proxyGeneralSchema.parse({}) as unknown as Record<string, unknown>;
-    const fixed = new Set(['host', 'port', 'unix_socket_dir', 'metrics_port', 'metrics_host', 'workers']);
+    const fixed = new Set(['host', 'port', 'unix_socket_dir', 'metrics_port', 'metrics_host']);
     const text = (v: unknown) => (v === undefined ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v));
     return { columns: ['key', 'value', 'default', 'changeable'], rows: Object.entries(g)
       .filter(([k]) => !k.includes('password') && !k.includes('private_key'))

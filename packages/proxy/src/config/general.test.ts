@@ -11,7 +11,6 @@ describe("the proxy's general section", () => {
       port: 6432,
       io: 'native',
       so_reuseport: false,
-      workers: 1,
       admin_user: 'admin',
       admin_password: '',
       connect_timeout: 5_000,

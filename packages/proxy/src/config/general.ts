@@ -9,8 +9,6 @@ export interface ProxyGeneralConfig extends GeneralConfig {
   io: 'native' | 'node';
   /** SO_REUSEPORT on the TCP listener: several weir processes share host:port (rolling restart). */
   so_reuseport: boolean;
-  /** Worker processes serving the listener; 'auto' = available cores. 1: one process (no supervisor). */
-  workers: number | 'auto';
   unix_socket_dir?: string;
   admin_user: string;
   admin_password: string;
@@ -79,7 +77,6 @@ export const proxyGeneralSchema = z.preprocess((v) => {
   port: z.number().int().min(0).max(65535).default(6432).describe('TCP port clients connect to (0 = any free port).'),
   io: z.enum(['native', 'node']).default('native').describe('Data path: native (sockets forwarded in C by @weir/io; node:net where the addon did not load, said at start) or node (node:net only). Read at start.'),
   so_reuseport: z.boolean().default(false).describe('SO_REUSEPORT on the TCP listener: another weir started on the same host:port shares it (the kernel spreads new connections), for rolling restarts (docs/operations.md). Read at start.'),
-  workers: z.union([z.number().int().min(1).max(256), z.literal('auto')]).default(1).describe('Worker processes (each an event loop) serving host:port with SO_REUSEPORT under one supervisor; `auto` = available cores. pool_size, max_db_connections and max_user_connections hold across all workers; admin SHOW tables show totals (docs/operations.md, Workers). Read at start.'),
   unix_socket_dir: z.string().min(1).optional().describe('Directory for a unix socket `.s.PGSQL.<port>` as well as TCP.'),
   admin_user: z.string().min(1).default('admin').describe('User of the admin console (database `weir` or `pgbouncer`).'),
   admin_password: z.string().default('').describe('Password of the admin console user.'),

@@ -22,8 +22,7 @@ export class CancelKeys {
   private readonly unknown: LogDigest;
   private readonly blockedLog: LogDigest;
 
-  /** `elsewhere` (general.workers > 1): a key this process does not hold may be another worker's. */
-  constructor(logger: Logger, guard = new CancelGuard(), private readonly elsewhere?: (pid: number, secret: number) => void) {
+  constructor(logger: Logger, guard = new CancelGuard()) {
     this.guard = guard;
     this.unknown = new LogDigest(logger, 'info', 'cancel request with an unknown key ignored');
     this.blockedLog = new LogDigest(logger, 'warn', 'cancel requests from an address that sent too many wrong keys are ignored for a while');
@@ -52,23 +51,11 @@ export class CancelKeys {
       return;
     }
     const s = this.byPid.get(pid);
-    if (s === undefined && this.elsewhere) {
-      // Possibly another worker's client: asked there. Still a miss here, so guessing stays rate-limited.
-      if (this.guard.miss(address)) this.blockedLog.note({ client: address });
-      this.elsewhere(pid, secret);
-      return;
-    }
     if (s === undefined || s.secret !== secret) {
       this.unknown.note({ client: address, key_pid: pid });
       if (this.guard.miss(address)) this.blockedLog.note({ client: address });
       return;
     }
     s.forwardCancel();
-  }
-
-  /** A cancel request another worker got for a key it does not hold (the guard ran there). */
-  routeForwarded(pid: number, secret: number): void {
-    const s = this.byPid.get(pid);
-    if (s !== undefined && s.secret === secret) s.forwardCancel();
   }
 }
