@@ -66,14 +66,14 @@ function encodedWelcome(welcome: ReadonlyMap<string, string>): Map<string, Buffe
 
 /**
  * Is part of what was written still waiting to go out? Either in the stream's buffer, or in
- * libuv's queue after a partial write (which references the caller's memory, not a copy).
+ * libuv's queue after a partial write (which references the caller's memory, not a copy). A
+ * write libuv queues completes later, and the stream counts its bytes in `writableLength` until
+ * then, so the public count covers both; a destroyed socket is counted as holding them.
  */
 function stillQueued(socket: Wire): boolean {
   // The addon copies what it cannot write at once: the chunk is free when write returns.
   if (socket instanceof NativeSocket) return false;
-  if (socket.writableLength !== 0) return true;
-  const handle = (socket as unknown as { _handle?: { writeQueueSize?: number } | null })._handle;
-  return handle == null || handle.writeQueueSize !== 0;
+  return socket.writableLength !== 0 || socket.destroyed;
 }
 
 export type SessionState = 'login' | 'idle' | 'waiting' | 'active' | 'closed';
