@@ -45,8 +45,6 @@ const CLIENT_INTEREST = interestTable({
 const TRACKED = ['client_encoding', 'DateStyle', 'TimeZone', 'IntervalStyle', 'standard_conforming_strings', 'application_name'];
 /** A client's parameters before login fills them. */
 const NO_PARAMS: ReadonlyMap<string, string> = new Map();
-/** The checks' scratch of one locally answered batch (LocalAnswerer.check), reused: cleared at each batch's start. */
-const LOCAL_BATCH = new Map<symbol, unknown>();
 /** An empty message queue, shared by every session with nothing queued (frozen: a push throws). */
 const NO_CHUNKS = Object.freeze([]) as unknown as Buffer[];
 
@@ -557,8 +555,7 @@ export class ClientSession implements ScanSink, ServerOwner, InterceptIO, Native
     const msg = { type: 0, buffer: chunk, start: 0, bodyStart: 0, end: 0 };
     let syncs = 0;
     let last = 0;
-    const batch = LOCAL_BATCH;
-    batch.clear();
+    const batch = new Map<symbol, unknown>();
     for (let pass = 0; pass < 2; pass++) {
       const out: Buffer[] = [];
       let pos = 0;

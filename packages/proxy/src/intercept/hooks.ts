@@ -64,7 +64,7 @@ export type ClientMessageHandler = (ctx: InterceptContext, msg: ClientMessage) =
 export interface LocalAnswerer {
   /**
    * Could `msg` be answered without a server, given this client's state? No side effects on
-   * `state`. `batch` is empty at the start of each batch and shared by the checks of its messages, in order:
+   * `state`. `batch` is new for each batch and shared by the checks of its messages, in order:
    * what the earlier ones would change (a second Parse of a name the batch parses is not the same).
    */
   check(state: Map<symbol, unknown>, msg: ClientMessage, batch: Map<symbol, unknown>): boolean;
