@@ -836,7 +836,6 @@ static napi_value js_init(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
-/* A duplicate of an accepted connection's descriptor, for the login on node:net; -1 (and the handle closed) if none. */
 static void on_connection(uv_stream_t *server, int status) {
   listener_t *l = (listener_t *)server->data;
   if (status < 0 || l->closing) return;

@@ -22,7 +22,7 @@ import type { SessionHost, LoginTarget, SessionTimeouts } from './host.js';
 import type { PoolMode } from '../config/schema.js';
 import { HandOff, Interceptor, type InterceptIO } from '../intercept/interceptor.js';
 import { messageHookFailed } from '../intercept/hooks.js';
-import { LINK, NativeSocket, SLAB, UNLINK, type NativeClientSink, type NativePlane, type Wire } from '../stream/native.js';
+import { LINK, NativeSocket, SLAB, UNLINK, type NativeClientSink, type Wire } from '../stream/native.js';
 
 export const ADMIN_DATABASE = 'weir';
 /** Database names that reach the admin console (`pgbouncer` too, for PgBouncer's tools and habits). */
@@ -174,11 +174,6 @@ export class ClientSession implements ScanSink, ServerOwner, InterceptIO, Native
     socket.on('close', () => this.clientGone('client closed the connection'));
   }
 
-  /** The login's socket: the client's connection until TLS wraps it. */
-  private get loginSocket(): Wire {
-    return this.socket;
-  }
-
   /** How long this client has waited for a server so far (0 when it is not waiting). */
   get waitingMs(): number {
     return this.acquiring && this.waitStart > 0 ? performance.now() - this.waitStart : 0;
@@ -223,7 +218,7 @@ export class ClientSession implements ScanSink, ServerOwner, InterceptIO, Native
 
       const target = await this.host.findLogin(this.database, this.user);
       if ('sqlstate' in target) return this.reject(target.sqlstate, target.message);
-      const outcome = await authenticateClient(this.loginSocket, reader, this.user, target.secret, target.mock);
+      const outcome = await authenticateClient(this.socket, reader, this.user, target.secret, target.mock);
       if (this.closed) return;
       // As PostgreSQL: `options` is read after authentication, and startup keys win over it.
       let startup = params;
@@ -252,27 +247,27 @@ export class ClientSession implements ScanSink, ServerOwner, InterceptIO, Native
         // As PostgreSQL: a first packet that cannot be framed is not a client speaking the
         // protocol (node-postgres sends Terminate when an app gives up connecting): close, no answer.
         this.host.noteRepeated('client sent an invalid startup packet: connection closed', { client: this.remote, error: (e as Error).message });
-        this.loginSocket.destroy();
+        this.socket.destroy();
         this.close(`invalid startup packet: ${(e as Error).message}`);
         return null;
       }
       const packet = decodeStartup(m.buffer, m.start, m.end);
       if (packet.kind === 'startup') {
         const mode = this.host.general().client_tls_sslmode;
-        if ((mode === 'require' || mode === 'verify-ca' || mode === 'verify-full') && !(this.loginSocket instanceof tls.TLSSocket) &&
-            this.loginSocket.remoteAddress !== undefined) {
+        if ((mode === 'require' || mode === 'verify-ca' || mode === 'verify-full') && !(this.socket instanceof tls.TLSSocket) &&
+            this.socket.remoteAddress !== undefined) {
           this.reject(SqlState.InvalidAuthorization, `weir accepts only TLS connections (client_tls_sslmode ${mode}): connect with sslmode=require`,
             { user: packet.params.user });
           return null;
         }
-        if ((mode === 'verify-ca' || mode === 'verify-full') && this.loginSocket instanceof tls.TLSSocket && !this.loginSocket.authorized) {
+        if ((mode === 'verify-ca' || mode === 'verify-full') && this.socket instanceof tls.TLSSocket && !this.socket.authorized) {
           // A TLSSocket made by hand does not refuse an unverified peer itself.
           this.reject(SqlState.InvalidAuthorization, 'connection requires a valid client certificate',
-            { user: packet.params.user, client_tls_sslmode: mode, why: String(this.loginSocket.authorizationError ?? 'no certificate') });
+            { user: packet.params.user, client_tls_sslmode: mode, why: String(this.socket.authorizationError ?? 'no certificate') });
           return null;
         }
-        if (mode === 'verify-full' && this.loginSocket instanceof tls.TLSSocket) {
-          const cn = this.loginSocket.getPeerCertificate()?.subject?.CN;
+        if (mode === 'verify-full' && this.socket instanceof tls.TLSSocket) {
+          const cn = this.socket.getPeerCertificate()?.subject?.CN;
           if (cn !== packet.params.user) {
             this.reject(SqlState.InvalidAuthorization, `certificate authentication failed for user "${packet.params.user ?? ''}"`,
               { user: packet.params.user, certificate_cn: cn });
@@ -282,13 +277,13 @@ export class ClientSession implements ScanSink, ServerOwner, InterceptIO, Native
         const options = Object.keys(packet.params).filter((k) => k.startsWith('_pq_.'));
         if (packet.minor > 0 || options.length > 0) {
           // We speak 3.0: tell a newer client so, and which protocol options we ignore.
-          this.loginSocket.write(negotiateProtocolVersion(0, options));
+          this.socket.write(negotiateProtocolVersion(0, options));
           for (const k of options) delete packet.params[k];
         }
         return packet.params;
       }
       if (packet.kind === 'cancel') {
-        this.host.cancel(packet.pid, packet.secret, this.loginSocket.remoteAddress ?? 'unix');
+        this.host.cancel(packet.pid, packet.secret, this.socket.remoteAddress ?? 'unix');
         this.close('cancel request handled');
         return null;
       }
@@ -304,8 +299,8 @@ export class ClientSession implements ScanSink, ServerOwner, InterceptIO, Native
       if (packet.kind === 'ssl') {
         const clientTls = this.host.clientTls();
         // As PostgreSQL: no TLS over a unix socket.
-        if (clientTls === null || this.loginSocket.remoteAddress === undefined) {
-          this.loginSocket.write(SSL_NO);
+        if (clientTls === null || this.socket.remoteAddress === undefined) {
+          this.socket.write(SSL_NO);
           continue;
         }
         const raw = this.plainForTls(reader);
@@ -316,7 +311,7 @@ export class ClientSession implements ScanSink, ServerOwner, InterceptIO, Native
           secure = await clientTls.upgrade(raw);
         } catch (e) {
           this.host.noteRepeated('client TLS handshake failed', { client: this.remote, error: (e as Error).message });
-          this.loginSocket.destroy();
+          this.socket.destroy();
           this.close(`TLS handshake failed: ${(e as Error).message}`);
           return null;
         }
@@ -327,7 +322,7 @@ export class ClientSession implements ScanSink, ServerOwner, InterceptIO, Native
         this.socket = secure;
         continue;
       }
-      this.loginSocket.write(SSL_NO); // GSSENCRequest: not offered
+      this.socket.write(SSL_NO); // GSSENCRequest: not offered
     }
   }
 
@@ -427,11 +422,11 @@ export class ClientSession implements ScanSink, ServerOwner, InterceptIO, Native
 
   private async adminLogin(reader: MessageReader): Promise<void> {
     this.isAdmin = true;
-    await authenticateClient(this.loginSocket, reader, this.user, this.host.adminSecret(this.user), this.host.adminMock());
+    await authenticateClient(this.socket, reader, this.user, this.host.adminSecret(this.user), this.host.adminMock());
     this.finishLogin();
     this.adminReady = true;
     this.logConnected();
-    this.loginSocket.write(Buffer.concat([
+    this.socket.write(Buffer.concat([
       authenticationOk(), parameterStatus('server_version', '15.0 (weir)'), parameterStatus('client_encoding', 'UTF8'),
       parameterStatus('server_encoding', 'UTF8'), parameterStatus('DateStyle', 'ISO, MDY'), parameterStatus('integer_datetimes', 'on'),
       parameterStatus('standard_conforming_strings', 'on'), backendKeyData(this.pid, this.secret), readyForQuery('I'),
@@ -440,11 +435,11 @@ export class ClientSession implements ScanSink, ServerOwner, InterceptIO, Native
       const m = await reader.next(true);
       if (m.type === Msg.Terminate) return this.close('admin client left');
       if (m.type !== Msg.Query) {
-        if (m.type === Msg.Sync) this.loginSocket.write(readyForQuery('I'));
-        else this.loginSocket.write(error(SqlState.FeatureNotSupported, 'the weir admin console supports only simple queries'));
+        if (m.type === Msg.Sync) this.socket.write(readyForQuery('I'));
+        else this.socket.write(error(SqlState.FeatureNotSupported, 'the weir admin console supports only simple queries'));
         continue;
       }
-      this.loginSocket.write(await this.host.runAdmin(this, decodeQuery(m.buffer, m.bodyStart, m.end)));
+      this.socket.write(await this.host.runAdmin(this, decodeQuery(m.buffer, m.bodyStart, m.end)));
     }
   }
 
@@ -643,10 +638,6 @@ export class ClientSession implements ScanSink, ServerOwner, InterceptIO, Native
     this.acquireFailed(e);
   }
 
-  /**
-   * The client's pool was retired (RELOAD, idle GC) while it stayed connected: find or make
-   * its pool again the way login did, and go on with the query it sent.
-   */
   /** Finds the client's pool again after it was retired: the login resolved under the running config (a RELOAD may have changed where it goes). */
   private async repool(outcome: LoginOutcome): Promise<Pool<ServerConnection>> {
     const again = await this.host.findLogin(this.database, this.user);
@@ -656,6 +647,11 @@ export class ClientSession implements ScanSink, ServerOwner, InterceptIO, Native
     }
     return again.pool(outcome);
   }
+
+  /**
+   * The client's pool was retired (RELOAD, idle GC) while it stayed connected: find or make
+   * its pool again the way login did, and go on with the query it sent.
+   */
 
   private repoolThenAcquire(): void {
     if (this.outcome === null || ++this.repools > 3) {

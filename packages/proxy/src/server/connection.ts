@@ -151,7 +151,7 @@ export class ServerConnection implements ScanSink, NativeServerSink {
       throw e;
     }
     const wire = c.socket as net.Socket;
-    const taken = plane.handOver(native.id, wire, 'server', MAX_SERVER_MESSAGE, () => {
+    const taken = plane.handOver(native.id, wire, MAX_SERVER_MESSAGE, () => {
       wire.removeAllListeners('error');
       wire.removeAllListeners('close');
     });

@@ -272,12 +272,13 @@ export class NativePlane {
   }
 
   /**
-   * Hand a logged-in connection from its node:net socket (a duplicate descriptor) to the plane:
+   * Hand a logged-in server connection from its node:net socket (a duplicate descriptor) to the
+   * plane (clients log in on the plane from the start: {@link adoptClient}):
    * bytes node:net already read come back as `leftover`, the duplicate is closed, and reads go
    * on natively. Null (and the plane's handle closed) when the socket cannot be handed over: TLS,
    * or writes still queued in node:net; it then stays on node:net.
    */
-  handOver(id: number, socket: net.Socket, kind: 'client' | 'server', maxMessage: number, detachListeners: () => void): { wire: NativeSocket; leftover: Buffer | null } | null {
+  handOver(id: number, socket: net.Socket, maxMessage: number, detachListeners: () => void): { wire: NativeSocket; leftover: Buffer | null } | null {
     if ('encrypted' in socket || socket.writableLength !== 0 || socket.destroyed) {
       this.io.close(id);
       return null;
@@ -291,7 +292,7 @@ export class NativePlane {
     socket.on('error', () => {});
     socket.destroy();
     const wire = new NativeSocket(this, id, addr.remoteAddress, addr.remotePort, addr.localAddress, addr.localPort);
-    if (!this.io.adopt(id, wire, kind === 'client' ? KIND.client : KIND.server, maxMessage)) {
+    if (!this.io.adopt(id, wire, KIND.server, maxMessage)) {
       // The peer left while logging in: the new socket reports the close, as node:net would have.
       wire.destroyed = true;
       setImmediate(() => wire.closed(null));
